@@ -1,0 +1,354 @@
+"""Bytes of one Toast CSV file -> a typed polars frame, or an error that says where and why.
+
+Columns are found by header name (Toast admins rename and reorder them), every value is parsed
+strictly: a value that does not fit its column is an error naming the file, the line and the
+column, never a silent null.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from toast_pipeline.export.specs import MONEY_PRECISION, Column, Field, Kind, TableSpec
+
+BOM = b"\xef\xbb\xbf"
+
+TIMESTAMP_FORMATS = (
+    "%m/%d/%y %I:%M %p",  # what real exports write: 4/4/24 11:23 AM
+    "%m/%d/%y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %H:%M:%S",  # what Toast's docs show
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%y %H:%M:%S",
+    "%m/%d/%y %H:%M",
+    "%Y-%m-%dT%H:%M:%S%.f",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+)
+DATE_FORMATS = ("%m/%d/%y", "%m/%d/%Y", "%Y-%m-%d")
+TIME_FORMATS = ("%I:%M %p", "%I:%M:%S %p", "%H:%M:%S", "%H:%M")
+
+EXPECTED = {
+    Kind.ID: "an ID of digits or letters (not scientific notation)",
+    Kind.INTEGER: "a whole number",
+    Kind.PERCENT: "a number, optionally followed by %",
+    Kind.BOOLEAN: "true or false",
+    Kind.TIMESTAMP: "a date and time such as 4/4/24 11:23 AM or 04/04/2024 11:23:00",
+    Kind.DATE: "a date such as 4/4/24",
+    Kind.TIME: "a time such as 11:23 AM",
+    Kind.DURATION_HMS: "a duration H:MM:SS",
+    Kind.DURATION_TEXT: "a duration such as '12 minutes and 5 seconds'",
+}
+
+DURATION_UNITS = {"week": 604_800, "day": 86_400, "hour": 3_600, "minute": 60, "second": 1}
+
+
+class ExportParseError(ValueError):
+    """A Toast file that cannot be loaded as it is, with where and what was expected."""
+
+    def __init__(
+        self,
+        file: str,
+        problem: str,
+        *,
+        line: int | None = None,
+        column: str | None = None,
+        position: int | None = None,
+        value: str | None = None,
+    ) -> None:
+        self.file, self.problem, self.line, self.column = file, problem, line, column
+        self.position, self.value = position, value
+        where = [file]
+        if line is not None:
+            where.append(f"line {line}")
+        if column is not None:
+            where.append(f"column {column!r}" + (f" (#{position})" if position else ""))
+        text = f"{', '.join(where)}: {problem}"
+        if value is not None:
+            text += f"; got {value[:80]!r}"
+        super().__init__(text)
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """One file's rows in warehouse form, plus what differed from the spec."""
+
+    spec: TableSpec
+    source: str
+    frame: pl.DataFrame
+    missing_columns: tuple[str, ...] = ()
+    extra_columns: tuple[str, ...] = ()
+    aliased_columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def drift_notes(self) -> list[str]:
+        notes = [f"optional column {h!r} absent: loaded as null" for h in self.missing_columns]
+        notes += [f"unknown column {h!r} ignored (schema drift)" for h in self.extra_columns]
+        notes += [f"column {a!r} read as {h!r}" for h, a in self.aliased_columns.items()]
+        return notes
+
+
+def polars_dtype(kind: Kind, scale: int = 2) -> pl.DataType:
+    """The frame type of a column kind; the warehouses map these to their own SQL types."""
+    if kind in (Kind.MONEY, Kind.QUANTITY):
+        return pl.Decimal(MONEY_PRECISION, scale)
+    return {
+        Kind.TEXT: pl.String(),
+        Kind.ID: pl.String(),
+        Kind.INTEGER: pl.Int64(),
+        Kind.PERCENT: pl.Float64(),
+        Kind.BOOLEAN: pl.Boolean(),
+        Kind.TIMESTAMP: pl.Datetime("us"),
+        Kind.DATE: pl.Date(),
+        Kind.TIME: pl.Time(),
+        Kind.DURATION_HMS: pl.Int64(),
+        Kind.DURATION_TEXT: pl.Int64(),
+        Kind.LOADED_AT: pl.Datetime("us", "UTC"),
+    }[kind]
+
+
+def frame_schema(fields: Sequence[Field]) -> pl.Schema:
+    return pl.Schema({f.name: polars_dtype(f.kind, f.scale) for f in fields})
+
+
+def parse_file(spec: TableSpec, data: bytes, source: str) -> ParsedFile:
+    """Parse one Toast CSV file; `source` names it in errors and in the warehouse."""
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
+    _check_bytes(data, source)
+    columns = {c.name: pl.Series(c.name, [], pl.String()) for c in spec.columns}
+    if not data.strip():
+        raw = pl.DataFrame(columns)
+        return ParsedFile(spec, source, _convert(raw, spec, source, data), tuple(spec.column_names))
+    try:
+        raw = pl.read_csv(io.BytesIO(data), infer_schema=False, has_header=True)
+    except pl.exceptions.PolarsError as exc:
+        raise _locate_structure_error(data, source, exc) from None
+
+    by_header = {_normal(h): c for c in spec.columns for h in c.headers}
+    found: dict[str, str] = {}
+    extra, aliased = [], {}
+    for header in raw.columns:
+        column = by_header.get(_normal(header))
+        if column is None or column.name in found:
+            extra.append(header)
+            continue
+        found[column.name] = header
+        if _normal(header) != _normal(column.header):
+            aliased[column.header] = header
+    for column in spec.key_columns:
+        if column.name not in found:
+            raise ExportParseError(
+                source,
+                f"key column {column.header!r} is missing; headers are {raw.columns}",
+                line=1,
+            )
+    missing = tuple(c.header for c in spec.columns if c.name not in found)
+    selected = raw.select(
+        [pl.col(found[c.name]).alias(c.name) if c.name in found else pl.lit(None, pl.String).alias(c.name)
+         for c in spec.columns]
+    )
+    frame = _convert(selected, spec, source, data, headers=list(raw.columns), found=found)
+    return ParsedFile(spec, source, frame, missing, tuple(extra), aliased)
+
+
+def _normal(header: str) -> str:
+    return " ".join(header.split()).casefold()
+
+
+def _check_bytes(data: bytes, source: str) -> None:
+    """NUL bytes and invalid UTF-8 are refused before polars sees them, with their place."""
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line, col = _line_and_char(data, nul)
+        raise ExportParseError(source, f"NUL byte at character {col}", line=line)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _line_and_char(data, exc.start)
+        raise ExportParseError(
+            source, f"not valid UTF-8 at character {col} (byte 0x{data[exc.start]:02x})", line=line
+        ) from None
+    if data.count(b'"') % 2:
+        line = _unterminated_quote_line(data)
+        raise ExportParseError(source, "unterminated quoted field (a quote opens and never closes)", line=line)
+
+
+def _line_and_char(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _unterminated_quote_line(data: bytes) -> int | None:
+    """The line where the field that swallows the rest of the file begins."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), strict=True)
+    last_line = 0
+    try:
+        for _ in reader:
+            last_line = reader.line_num
+    except csv.Error:
+        return last_line + 1
+    return last_line + 1
+
+
+def _record_lines(data: bytes) -> list[int]:
+    """First line of each data record, counting quoted line breaks (used only on the error path)."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    starts, previous_end = [], 0
+    for _ in reader:
+        starts.append(previous_end + 1)
+        previous_end = reader.line_num
+    return starts[1:]
+
+
+def _locate_structure_error(data: bytes, source: str, exc: Exception) -> ExportParseError:
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
+    width = None
+    previous_end = 0
+    for record in reader:
+        if width is None:
+            width = len(record)
+        elif len(record) != width:
+            return ExportParseError(
+                source, f"row has {len(record)} fields, the header has {width}", line=previous_end + 1
+            )
+        previous_end = reader.line_num
+    first_line = str(exc).strip().splitlines()[0]
+    return ExportParseError(source, f"not a readable CSV file: {first_line}")
+
+
+def _convert(
+    raw: pl.DataFrame,
+    spec: TableSpec,
+    source: str,
+    data: bytes,
+    headers: list[str] | None = None,
+    found: dict[str, str] | None = None,
+) -> pl.DataFrame:
+    """Cast every column to its kind; any non-empty value that fails to parse is an error."""
+    out = []
+    for column in spec.columns:
+        text = raw.get_column(column.name).str.strip_chars()
+        text = text.set(text == "", None) if len(text) else text
+        parsed = _CONVERTERS[column.kind](text, column)
+        bad = text.is_not_null() & parsed.is_null()
+        if bad.any():
+            row = bad.arg_true()[0]
+            header = (found or {}).get(column.name, column.header)
+            position = headers.index(header) + 1 if headers and header in headers else None
+            lines = _record_lines(data)
+            raise ExportParseError(
+                source,
+                f"expected {_expected(column)}",
+                line=lines[row] if row < len(lines) else row + 2,
+                column=header,
+                position=position,
+                value=text[row],
+            )
+        out.append(parsed.alias(column.name).cast(polars_dtype(column.kind, column.scale)))
+    return pl.DataFrame(out)
+
+
+def _expected(column: Column) -> str:
+    if column.kind in (Kind.MONEY, Kind.QUANTITY):
+        return f"a number with at most {column.scale} decimal places"
+    return EXPECTED.get(column.kind, column.kind.value)
+
+
+def _first_format(text: pl.Series, formats: Sequence[str], parse: Callable[[pl.Series, str], pl.Series]) -> pl.Series:
+    """Try each format on what is still unparsed, so the common format costs one pass."""
+    result = parse(text, formats[0])
+    for fmt in formats[1:]:
+        pending = text.is_not_null() & result.is_null()
+        if not pending.any():
+            break
+        result = result.fill_null(parse(text, fmt))
+    return result
+
+
+def _text(text: pl.Series, column: Column) -> pl.Series:
+    return text
+
+
+def _id(text: pl.Series, column: Column) -> pl.Series:
+    return text.set(~text.str.contains(r"^[0-9A-Za-z_-]+$"), None)
+
+
+def _integer(text: pl.Series, column: Column) -> pl.Series:
+    cleaned = text.str.replace_all(",", "", literal=True)
+    return cleaned.set(~cleaned.str.contains(r"^[+-]?\d+$"), None).cast(pl.Int64, strict=False)
+
+
+def _decimal(text: pl.Series, column: Column) -> pl.Series:
+    """Exact decimals: `$` and thousands separators tolerated, never rounded."""
+    cleaned = text.str.replace_all(r"[$,\s]", "").str.replace(r"^\((.*)\)$", "-$1")
+    pattern = rf"^[+-]?(\d+(\.\d{{0,{column.scale}}})?|\.\d{{1,{column.scale}}})$"
+    valid = cleaned.str.contains(pattern)
+    return cleaned.set(~valid, None).str.to_decimal(scale=column.scale)
+
+
+def _percent(text: pl.Series, column: Column) -> pl.Series:
+    return text.str.strip_suffix("%").str.strip_chars().cast(pl.Float64, strict=False)
+
+
+def _boolean(text: pl.Series, column: Column) -> pl.Series:
+    lowered = text.str.to_lowercase()
+    mapping = {"true": True, "false": False, "yes": True, "no": False}
+    return lowered.replace_strict(mapping, default=None, return_dtype=pl.Boolean)
+
+
+def _timestamp(text: pl.Series, column: Column) -> pl.Series:
+    def parse(s: pl.Series, fmt: str) -> pl.Series:
+        return s.str.to_datetime(fmt, strict=False, exact=True, time_unit="us")
+
+    return _first_format(text, TIMESTAMP_FORMATS, parse)
+
+
+def _date(text: pl.Series, column: Column) -> pl.Series:
+    return _first_format(text, DATE_FORMATS, lambda s, fmt: s.str.to_date(fmt, strict=False, exact=True))
+
+
+def _time(text: pl.Series, column: Column) -> pl.Series:
+    return _first_format(text, TIME_FORMATS, lambda s, fmt: s.str.to_time(fmt, strict=False))
+
+
+def _duration_hms(text: pl.Series, column: Column) -> pl.Series:
+    parts = text.str.extract_groups(r"^(?:(\d+) days?,?\s*)?(\d+):([0-5]\d):([0-5]\d)$")
+    days, hours, minutes, seconds = (parts.struct.field(str(i)).cast(pl.Int64) for i in range(1, 5))
+    return days.fill_null(0) * 86_400 + hours * 3_600 + minutes * 60 + seconds
+
+
+def _duration_text(text: pl.Series, column: Column) -> pl.Series:
+    """`2 weeks, 1 day, 22 hours, 1 minute and 6 seconds` -> seconds; anything else is invalid."""
+    lowered = text.str.to_lowercase()
+    total = pl.Series([0] * len(text), dtype=pl.Int64)
+    for unit, seconds in DURATION_UNITS.items():
+        amount = lowered.str.extract(rf"(\d+)\s*{unit}s?\b", 1).cast(pl.Int64).fill_null(0)
+        total = total + amount * seconds
+    leftover = lowered.str.replace_all(r"(\d+)\s*(week|day|hour|minute|second)s?\b|,|\band\b|\s", "")
+    well_formed = (leftover == "") & lowered.str.contains(r"\d")
+    return total.set(~well_formed.fill_null(False), None)
+
+
+_CONVERTERS: dict[Kind, Callable[[pl.Series, Column], pl.Series]] = {
+    Kind.TEXT: _text,
+    Kind.ID: _id,
+    Kind.INTEGER: _integer,
+    Kind.MONEY: _decimal,
+    Kind.QUANTITY: _decimal,
+    Kind.PERCENT: _percent,
+    Kind.BOOLEAN: _boolean,
+    Kind.TIMESTAMP: _timestamp,
+    Kind.DATE: _date,
+    Kind.TIME: _time,
+    Kind.DURATION_HMS: _duration_hms,
+    Kind.DURATION_TEXT: _duration_text,
+}
