@@ -1,0 +1,154 @@
+"""Where loaded dates live: one interface, a DuckDB file by default.
+
+The assets only ever call `replace_date`; each implementation makes that one atomic transaction
+(the date's old rows out, the new ones in), so a re-run never duplicates and a crash never leaves
+half a date.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+from dagster import ConfigurableResource
+from dagster_duckdb import DuckDBResource
+from pydantic import Field as ConfigField
+
+from toast_pipeline.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
+from toast_pipeline.export.specs import Field, Kind
+
+
+class Warehouse(ConfigurableResource, ABC):
+    """The warehouse interface the assets write through."""
+
+    @abstractmethod
+    def replace_date(
+        self, location_id: str, business_date: date, tables: Mapping[str, pl.DataFrame]
+    ) -> None:
+        """Atomically replace one location's date in every given table."""
+
+    @abstractmethod
+    def query(self, sql: str) -> pl.DataFrame:
+        """Run read-only SQL; tables are addressed as `{schema}.<table>` via `table()`."""
+
+    @abstractmethod
+    def table(self, name: str) -> str:
+        """The fully qualified name of a warehouse table."""
+
+    def business_days(self, location_id: str) -> pl.DataFrame:
+        """One row per loaded date: the verdict and what was delivered."""
+        return self.query(
+            f"SELECT * FROM {self.table(BUSINESS_DAYS)} "
+            f"WHERE location_id = '{_sql_text(location_id)}' ORDER BY business_date"
+        )
+
+    def row_counts(self, location_id: str) -> dict[str, int]:
+        """Rows per table for a location, closure markers included."""
+        counts = {}
+        for table in WAREHOUSE_TABLES:
+            frame = self.query(
+                f"SELECT count(*) AS n FROM {self.table(table)} "
+                f"WHERE location_id = '{_sql_text(location_id)}'"
+            )
+            counts[table] = int(frame.item())
+        return counts
+
+
+def _sql_text(value: str) -> str:
+    return value.replace("'", "''")
+
+
+DUCKDB_TYPES = {
+    Kind.TEXT: "VARCHAR",
+    Kind.ID: "VARCHAR",
+    Kind.INTEGER: "BIGINT",
+    Kind.PERCENT: "DOUBLE",
+    Kind.BOOLEAN: "BOOLEAN",
+    Kind.TIMESTAMP: "TIMESTAMP",
+    Kind.DATE: "DATE",
+    Kind.TIME: "TIME",
+    Kind.DURATION_HMS: "BIGINT",
+    Kind.DURATION_TEXT: "BIGINT",
+    Kind.LOADED_AT: "TIMESTAMPTZ",
+}
+
+
+def duckdb_type(field: Field) -> str:
+    if field.kind in (Kind.MONEY, Kind.QUANTITY):
+        return f"DECIMAL(18, {field.scale})"
+    return DUCKDB_TYPES[field.kind]
+
+
+class DuckDBWarehouse(Warehouse):
+    """An embedded DuckDB file: the default, so a fresh checkout needs no cloud account.
+
+    DuckDB allows one writing process per file; a second writer waits and retries on the lock
+    (dagster-duckdb's connection backoff), so concurrent runs queue instead of failing.
+    """
+
+    path: str = ConfigField(default="data/toast.duckdb", description="DuckDB database file")
+    schema_name: str = ConfigField(default="toast", description="Schema holding the tables")
+
+    def table(self, name: str) -> str:
+        # Three parts: with the default file name the catalog is also called "toast".
+        return f'"{Path(self.path).stem}"."{self.schema_name}"."{name}"'
+
+    def _connection(self):
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        return DuckDBResource(database=self.path).get_connection()
+
+    def ensure_tables(self, conn: duckdb.DuckDBPyConnection) -> None:
+        """Create the schema and tables from the specs; add any column a newer spec has."""
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{Path(self.path).stem}"."{self.schema_name}"')
+        for table, fields in WAREHOUSE_TABLES.items():
+            columns = ", ".join(f'"{f.name}" {duckdb_type(f)}' for f in fields)
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {self.table(table)} ({columns})")
+            existing = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = ? AND table_name = ?",
+                    [self.schema_name, table],
+                ).fetchall()
+            }
+            for f in fields:
+                if f.name not in existing:
+                    conn.execute(
+                        f'ALTER TABLE {self.table(table)} ADD COLUMN "{f.name}" {duckdb_type(f)}'
+                    )
+
+    def replace_date(
+        self, location_id: str, business_date: date, tables: Mapping[str, pl.DataFrame]
+    ) -> None:
+        unknown = set(tables) - set(WAREHOUSE_TABLES)
+        if unknown:
+            raise ValueError(f"not warehouse tables: {sorted(unknown)}")
+        with self._connection() as conn:
+            self.ensure_tables(conn)
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                for table, frame in tables.items():
+                    conn.execute(
+                        f"DELETE FROM {self.table(table)} "
+                        "WHERE location_id = ? AND business_date = ?",
+                        [location_id, business_date],
+                    )
+                    if frame.height:
+                        conn.register("incoming", frame.to_arrow())
+                        conn.execute(
+                            f"INSERT INTO {self.table(table)} BY NAME SELECT * FROM incoming"
+                        )
+                        conn.unregister("incoming")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def query(self, sql: str) -> pl.DataFrame:
+        with self._connection() as conn:
+            self.ensure_tables(conn)
+            return conn.execute(sql).pl()

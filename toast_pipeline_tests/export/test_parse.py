@@ -1,0 +1,191 @@
+from datetime import date, datetime, time
+from decimal import Decimal
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from toast_pipeline.export.parse import ExportParseError, parse_file
+from toast_pipeline.export.specs import (
+    ALL_ITEMS_REPORT,
+    CHECK_DETAILS,
+    ITEM_SELECTION_DETAILS,
+    KITCHEN_TIMINGS,
+    ORDER_DETAILS,
+    TABLE_SPECS,
+)
+
+SOURCE = "185129/20240404/OrderDetails.csv"
+
+
+def order_frame(csv: bytes) -> pl.DataFrame:
+    return parse_file(ORDER_DETAILS, csv, SOURCE).frame
+
+
+def test_values_in_every_documented_format_parse_exactly():
+    csv = (
+        b"Order Id,Order #,Opened,# of Guests,Amount,Tax,Voided,Duration (Opened to Paid)\n"
+        b"400000012345678901,1,4/4/24 11:23 AM,2,\"$1,234.50\",1.23456,true,0:45:10\n"
+        b"400000012345678902,2,04/04/2024 13:23:05,,12,,FALSE,\"1 day, 2:00:00\"\n"
+        b"400000012345678903,3,2024-04-05T01:15:00,1,-3.5,0.29,True,10:00:00\n"
+        b"400000012345678904,4,4/5/24 1:15:30 AM,3,(2.00),,false,0:00:59\n"
+    )
+    expected = pl.DataFrame(
+        {
+            "order_id": ["400000012345678901", "400000012345678902", "400000012345678903", "400000012345678904"],
+            "order_number": [1, 2, 3, 4],
+            "opened": [
+                datetime(2024, 4, 4, 11, 23),
+                datetime(2024, 4, 4, 13, 23, 5),
+                datetime(2024, 4, 5, 1, 15),
+                datetime(2024, 4, 5, 1, 15, 30),
+            ],
+            "number_of_guests": [2, None, 1, 3],
+            "amount": [Decimal("1234.50"), Decimal("12.00"), Decimal("-3.50"), Decimal("-2.00")],
+            "tax": [Decimal("1.23456"), None, Decimal("0.29"), None],
+            "voided": [True, False, True, False],
+            "duration_opened_to_paid": [2710, 93600, 36000, 59],
+        },
+        schema_overrides={
+            "opened": pl.Datetime("us"),
+            "amount": pl.Decimal(18, 2),
+            "tax": pl.Decimal(18, 5),
+        },
+    )
+    assert_frame_equal(order_frame(csv).select(expected.columns), expected)
+
+
+def test_columns_are_found_by_header_whatever_their_order_and_case():
+    csv = b"amount,ORDER ID, Voided \n5.00,7,false\n"
+    frame = order_frame(csv).select("order_id", "amount", "voided")
+    assert_frame_equal(
+        frame,
+        pl.DataFrame(
+            {"order_id": ["7"], "amount": [Decimal("5.00")], "voided": [False]},
+            schema_overrides={"amount": pl.Decimal(18, 2)},
+        ),
+    )
+
+
+def test_frame_has_every_spec_column_in_spec_order():
+    for spec in TABLE_SPECS:
+        header = ",".join(f'"{c.header}"' for c in reversed(spec.columns)).encode()
+        frame = parse_file(spec, header + b"\n", spec.file_name).frame
+        assert frame.columns == list(spec.column_names)
+        assert frame.height == 0
+
+
+def test_missing_optional_columns_are_null_and_reported():
+    parsed = parse_file(ORDER_DETAILS, b"Order Id,Amount\n1,2.00\n", SOURCE)
+    assert parsed.frame.get_column("tip").to_list() == [None]
+    assert "Tip" in parsed.missing_columns
+    assert "optional column 'Tip' absent: loaded as null" in parsed.drift_notes
+
+
+def test_extra_columns_are_schema_drift_not_errors():
+    parsed = parse_file(ORDER_DETAILS, b"Order Id,Loyalty Points\n1,20\n", SOURCE)
+    assert parsed.extra_columns == ("Loyalty Points",)
+    assert "Loyalty Points" not in parsed.frame.columns
+    assert "unknown column 'Loyalty Points' ignored (schema drift)" in parsed.drift_notes
+
+
+def test_documented_alias_discnt_is_read_as_discount():
+    csv = b"Item Selection Id,Discnt,Net Price\n11,1.25,8.75\n"
+    parsed = parse_file(ITEM_SELECTION_DETAILS, csv, "ItemSelectionDetails.csv")
+    assert parsed.frame.get_column("discount").to_list() == [Decimal("1.25")]
+    assert parsed.aliased_columns == {"Discount": "Discnt"}
+
+
+def test_bom_is_tolerated():
+    assert order_frame(b"\xef\xbb\xbfOrder Id,Amount\n1,2.00\n").get_column("order_id").to_list() == ["1"]
+
+
+def test_names_with_commas_and_quotes_survive():
+    csv = b'Order Id,Server,Tab Names\n1,"Smith, John","House ""Special"""\n'
+    frame = order_frame(csv)
+    assert frame.get_column("server").to_list() == ["Smith, John"]
+    assert frame.get_column("tab_names").to_list() == ['House "Special"']
+
+
+def test_empty_strings_are_null():
+    frame = order_frame(b'Order Id,Server,Tip\n1,"",\n')
+    assert frame.get_column("server").to_list() == [None]
+    assert frame.get_column("tip").to_list() == [None]
+
+
+def test_header_only_and_empty_files_have_no_rows():
+    assert order_frame(b"Order Id,Amount\n").height == 0
+    assert order_frame(b"").height == 0
+
+
+def test_fulfillment_time_text_with_weeks_and_days_becomes_seconds():
+    csv = (
+        b"ID,Fulfillment Time\n"
+        b"1,12 minutes and 5 seconds\n"
+        b'2,"2 weeks, 1 day, 22 hours, 1 minute and 6 seconds"\n'
+        b"3,45 seconds\n"
+        b"4,1 hour\n"
+    )
+    frame = parse_file(KITCHEN_TIMINGS, csv, "KitchenTimings.csv").frame
+    assert frame.get_column("fulfillment_time").to_list() == [725, 1_375_266, 45, 3600]
+
+
+def test_check_opened_date_and_time_are_separate_columns():
+    csv = b"Check Id,Opened Date,Opened Time\n5,4/4/24,11:23 AM\n6,12/31/2024,11:05 PM\n"
+    frame = parse_file(CHECK_DETAILS, csv, "CheckDetails.csv").frame
+    assert frame.get_column("opened_date").to_list() == [date(2024, 4, 4), date(2024, 12, 31)]
+    assert frame.get_column("opened_time").to_list() == [time(11, 23), time(23, 5)]
+
+
+def test_long_ids_stay_exact_text():
+    frame = parse_file(ALL_ITEMS_REPORT, b"Master ID,Item ID\n9007199254740993,18014398509481985\n", "a.csv").frame
+    assert frame.get_column("master_id").to_list() == ["9007199254740993"]
+    assert frame.schema["master_id"] == pl.String
+
+
+def test_percent_columns_accept_a_percent_sign():
+    csv = b"Master ID,Item ID,% Qty (All)\n1,2,12.5%\n1,3,0.25\n"
+    frame = parse_file(ALL_ITEMS_REPORT, csv, "a.csv").frame
+    assert frame.get_column("pct_qty_all").to_list() == [12.5, 0.25]
+
+
+@pytest.mark.parametrize(
+    ("csv", "message"),
+    [
+        (
+            b"Order Id,Amount\n1,2.00\n2,12.3x\n",
+            "OrderDetails.csv, line 3, column 'Amount' (#2): expected a number with at most 2 decimal places; got '12.3x'",
+        ),
+        (
+            b"Order Id,Amount\n1,2.001\n",
+            "line 2, column 'Amount' (#2): expected a number with at most 2 decimal places; got '2.001'",
+        ),
+        (b"Order Id,Opened\n1,yesterday\n", "line 2, column 'Opened' (#2): expected a date and time"),
+        (b"Order Id,Voided\n1,maybe\n", "line 2, column 'Voided' (#2): expected true or false; got 'maybe'"),
+        (b"Order Id\n4.00000012E+17\n", "line 2, column 'Order Id' (#1): expected an ID"),
+        (b"Amount\n1\n", "line 1: key column 'Order Id' is missing"),
+        (b'Order Id,Server\n1,x\n2,"Smith\n3,y\n', "line 3: unterminated quoted field"),
+        (b"Order Id,Server\n1,x\n2,a\x00b\n", "line 3: NUL byte at character 4"),
+        (b"Order Id,Server\n1,caf\xe9\n", "line 2: not valid UTF-8 at character 6"),
+        (b"Order Id,Server\n1,x\n2,y,z\n", "line 3: row has 3 fields, the header has 2"),
+    ],
+)
+def test_bad_input_is_an_error_naming_file_line_and_column(csv, message):
+    with pytest.raises(ExportParseError) as error:
+        order_frame(csv)
+    assert SOURCE in str(error.value)
+    assert message in str(error.value)
+
+
+def test_error_line_counts_quoted_line_breaks():
+    csv = b'Order Id,Tab Names,Amount\n1,"two\nlines",1.00\n2,x,oops\n'
+    with pytest.raises(ExportParseError) as error:
+        order_frame(csv)
+    assert error.value.line == 4
+    assert error.value.column == "Amount"
+
+
+def test_regression_money_with_extra_decimals_is_not_rounded():
+    """polars' decimal cast rounds 1.234 to 1.23 silently; the parser must refuse it instead."""
+    with pytest.raises(ExportParseError, match="at most 2 decimal places"):
+        order_frame(b"Order Id,Amount\n1,1.234\n")
