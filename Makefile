@@ -1,0 +1,30 @@
+# Two commands for a new machine: `make demo` and `make test`. Both set themselves up.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test ui install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Generate a 60-day sample export, serve it over SFTP on 127.0.0.1, load it through Dagster into DuckDB.
+demo: $(STAMP)
+	$(BIN)/toast-pipeline demo
+
+## The whole test suite (what CI runs).
+test: $(STAMP)
+	$(BIN)/pytest -n 2
+
+## The Dagster UI on the demo's instance (run `make demo` first).
+ui: $(STAMP)
+	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -h 127.0.0.1
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,76 @@
+"""The code location: assets, check, job and resources, built when Dagster loads it.
+
+Everything is decided inside the `@definitions` function, not at import: the location's settings
+come from the environment then, secrets are bound with `EnvVar` and resolved only when a run starts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import dagster as dg
+
+from toast_pipeline.assets import GROUP, build_toast_assets
+from toast_pipeline.resources.sftp import ExportSource, SFTPExportSource
+from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
+from toast_pipeline.settings import DEFAULT_DUCKDB_PATH, LocationSettings
+
+DAILY_JOB = "toast_daily"
+
+
+def partitions_for(settings: LocationSettings) -> dg.DailyPartitionsDefinition:
+    """One partition per business date, in the restaurant's zone, up to yesterday."""
+    return dg.DailyPartitionsDefinition(
+        start_date=settings.start_date.isoformat(), timezone=settings.timezone
+    )
+
+
+def _secret(env: Mapping[str, str], name: str) -> dg.EnvVar | None:
+    """Bind an optional secret by name only; its value is read when a run starts."""
+    return dg.EnvVar(name) if env.get(name) else None
+
+
+def sftp_source_from_env(env: Mapping[str, str]) -> SFTPExportSource:
+    return SFTPExportSource(
+        host=dg.EnvVar("TOAST_SFTP_HOST"),
+        port=int(env.get("TOAST_SFTP_PORT", "22")),
+        username=dg.EnvVar("TOAST_SFTP_USERNAME"),
+        private_key_path=env.get("TOAST_SFTP_PRIVATE_KEY_PATH"),
+        private_key_passphrase=_secret(env, "TOAST_SFTP_PRIVATE_KEY_PASSPHRASE"),
+        password=_secret(env, "TOAST_SFTP_PASSWORD"),
+        known_hosts_path=env.get("TOAST_SFTP_KNOWN_HOSTS"),
+        root=env.get("TOAST_SFTP_ROOT", "/"),
+    )
+
+
+def warehouse_from_env(env: Mapping[str, str]) -> Warehouse:
+    return DuckDBWarehouse(path=env.get("TOAST_DUCKDB_PATH", DEFAULT_DUCKDB_PATH))
+
+
+def build_definitions(
+    settings: LocationSettings, *, source: ExportSource, warehouse: Warehouse
+) -> dg.Definitions:
+    """The whole code location for one Toast location; tests pass their own resources."""
+    partitions_def = partitions_for(settings)
+    toast_assets = build_toast_assets(settings, partitions_def)
+    daily_job = dg.define_asset_job(
+        DAILY_JOB,
+        selection=dg.AssetSelection.groups(GROUP),
+        description="Load Toast export dates into the warehouse and judge each date open or closed.",
+    )
+    return dg.Definitions(
+        assets=[toast_assets],
+        jobs=[daily_job],
+        resources={"source": source, "warehouse": warehouse},
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    env = os.environ
+    return build_definitions(
+        LocationSettings.from_env(env),
+        source=sftp_source_from_env(env),
+        warehouse=warehouse_from_env(env),
+    )

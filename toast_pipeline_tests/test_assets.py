@@ -1,0 +1,238 @@
+"""The code location end to end: loopback SFTP server -> Dagster run -> DuckDB file."""
+
+import hashlib
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from toast_pipeline.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK, asset_key, build_toast_assets
+from toast_pipeline.definitions import DAILY_JOB, build_definitions, partitions_for
+from toast_pipeline.export.sample import SampleExport, generate_export
+from toast_pipeline.export.specs import TABLE_SPECS
+from toast_pipeline.resources.warehouse import DuckDBWarehouse
+from toast_pipeline.settings import LocationSettings
+
+LOCATION = "185129"
+START = date(2024, 4, 1)
+CLOSED = {
+    date(2024, 4, 2): "no_folder",
+    date(2024, 4, 3): "header_only",
+    date(2024, 4, 5): "stray_rows",
+    date(2024, 4, 6): "few_files",
+}
+DAMAGED = date(2024, 4, 7)
+CHECK_KEY = dg.AssetCheckKey(BUSINESS_DAYS_KEY, CLOSURE_CHECK)
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory) -> SampleExport:
+    return generate_export(
+        tmp_path_factory.mktemp("export"),
+        location_id=LOCATION,
+        start=START,
+        days=8,
+        seed=11,
+        orders_per_day=40,
+        holiday_country=None,
+        random_closure_rate=0.0,
+        closure_deliveries=CLOSED,
+        damaged_dates={DAMAGED: "bad_value"},
+    )
+
+
+@pytest.fixture(scope="module")
+def server(export, sftp_server_factory):
+    return sftp_server_factory(export.root)
+
+
+@pytest.fixture
+def warehouse(tmp_path) -> DuckDBWarehouse:
+    return DuckDBWarehouse(path=str(tmp_path / "toast.duckdb"))
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+@pytest.fixture
+def job(server, sftp_source_factory, warehouse) -> dg.JobDefinition:
+    settings = LocationSettings(location_id=LOCATION, start_date=START, timezone="America/Chicago")
+    definitions = build_definitions(settings, source=sftp_source_factory(server), warehouse=warehouse)
+    return definitions.resolve_job_def(DAILY_JOB)
+
+
+def truth(export: SampleExport, day: date):
+    return next(d for d in export.days if d.business_date == day)
+
+
+def run_dates(job, instance, first: date, last: date | None = None) -> dg.ExecuteInProcessResult:
+    if last is None:
+        return job.execute_in_process(partition_key=first.isoformat(), instance=instance, raise_on_error=False)
+    tags = {
+        "dagster/asset_partition_range_start": first.isoformat(),
+        "dagster/asset_partition_range_end": last.isoformat(),
+    }
+    return job.execute_in_process(tags=tags, instance=instance, raise_on_error=False)
+
+
+def real_rows(warehouse: DuckDBWarehouse, day: date) -> dict[str, int]:
+    counts = {}
+    for spec in TABLE_SPECS:
+        counts[spec.table] = warehouse.query(
+            f"SELECT count(*) FROM {warehouse.table(spec.table)} "
+            f"WHERE business_date = DATE '{day}' AND NOT closure_indicator"
+        ).item()
+    return counts
+
+
+def marker_reasons(warehouse: DuckDBWarehouse, day: date) -> dict[str, str]:
+    reasons = {}
+    for spec in TABLE_SPECS:
+        frame = warehouse.query(
+            f"SELECT closure_reason FROM {warehouse.table(spec.table)} "
+            f"WHERE business_date = DATE '{day}' AND closure_indicator"
+        )
+        if frame.height:
+            assert frame.height == 1, spec.table
+            reasons[spec.table] = frame.item()
+    return reasons
+
+
+def net_sales(warehouse: DuckDBWarehouse, day: date) -> Decimal:
+    return warehouse.query(
+        f"SELECT coalesce(sum(amount), 0) FROM {warehouse.table('order_details')} "
+        f"WHERE business_date = DATE '{day}' AND NOT closure_indicator AND NOT coalesce(voided, false)"
+    ).item()
+
+
+def check_statuses(instance: dg.DagsterInstance) -> dict[str, str]:
+    """Per-date check status exactly as the UI resolves it from the instance."""
+    partitions_def = dg.DailyPartitionsDefinition(start_date=START.isoformat(), timezone="America/Chicago")
+    state = instance.event_log_storage.get_asset_check_state([(CHECK_KEY, partitions_def)])[CHECK_KEY]
+    return {
+        partition: status.value
+        for status, subset in state.subsets.items()
+        for partition in subset.subset_value.get_partition_keys()
+    }
+
+
+def expected_rows(export: SampleExport, day: date) -> dict[str, int]:
+    return {spec.table: truth(export, day).rows.get(spec.table, 0) for spec in TABLE_SPECS}
+
+
+def test_an_open_date_loads_exactly_with_a_passing_check(export, job, instance, warehouse):
+    day = date(2024, 4, 4)
+    result = run_dates(job, instance, day)
+    assert result.success
+    assert real_rows(warehouse, day) == expected_rows(export, day)
+    assert net_sales(warehouse, day) == truth(export, day).net_sales
+    assert marker_reasons(warehouse, day) == {}
+    assert check_statuses(instance) == {"2024-04-04": "SUCCEEDED"}
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.passed and evaluation.partition == "2024-04-04"
+    assert evaluation.metadata["net_sales"].value == str(truth(export, day).net_sales)
+
+
+def test_materializations_carry_rows_schema_and_checksummed_sources(export, job, instance):
+    day = date(2024, 4, 4)
+    result = run_dates(job, instance, day)
+    materializations = {m.asset_key: m for m in result.asset_materializations_for_node("toast_export")}
+    assert set(materializations) == {asset_key(s.table) for s in TABLE_SPECS} | {BUSINESS_DAYS_KEY}
+    orders = materializations[asset_key("order_details")]
+    assert orders.partition == "2024-04-04"
+    assert orders.metadata["dagster/row_count"].value == truth(export, day).rows["order_details"]
+    columns = [c.name for c in orders.metadata["dagster/column_schema"].schema.columns]
+    assert columns[:3] == ["location", "order_id", "order_number"] and "closure_indicator" in columns
+    [source] = orders.metadata["source_files"].value
+    data = (export.root / LOCATION / "20240404" / "OrderDetails.csv").read_bytes()
+    assert source == {
+        "path": "185129/20240404/OrderDetails.csv",
+        "size_bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("day", "reason"),
+    [
+        (date(2024, 4, 2), "no_files"),
+        (date(2024, 4, 3), "low_activity"),
+        (date(2024, 4, 5), "low_activity"),
+        (date(2024, 4, 6), "insufficient_files"),
+    ],
+    ids=["no_folder", "header_only", "stray_rows", "few_files"],
+)
+def test_closed_dates_are_flagged_with_their_real_rows_kept(export, job, instance, warehouse, day, reason):
+    result = run_dates(job, instance, day)
+    assert result.success
+    rows = real_rows(warehouse, day)
+    assert rows == expected_rows(export, day)
+    assert marker_reasons(warehouse, day) == {t: reason for t, n in rows.items() if n == 0}
+    assert check_statuses(instance) == {day.isoformat(): "FAILED"}
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert evaluation.metadata["reason"].value == reason
+    business_day = warehouse.business_days(LOCATION).row(0, named=True)
+    assert (business_day["status"], business_day["closure_reason"]) == ("closed", reason)
+
+
+def test_rerunning_a_date_never_duplicates(export, job, instance, warehouse):
+    day = date(2024, 4, 5)
+    for _ in range(2):
+        assert run_dates(job, instance, day).success
+    assert real_rows(warehouse, day) == expected_rows(export, day)
+    assert warehouse.row_counts(LOCATION)["business_days"] == 1
+
+
+def test_a_damaged_date_fails_alone_and_its_batch_mates_load(export, job, instance, warehouse):
+    result = run_dates(job, instance, date(2024, 4, 6), date(2024, 4, 8))
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    damage = truth(export, DAMAGED)
+    message = failure.step_failure_data.user_failure_data.description
+    assert f"2024-04-07 not loaded: 185129/20240407/{damage.damage_file}, line {damage.damage_line}" in message
+    assert f"column {damage.damage_column!r}" in message
+    assert sum(real_rows(warehouse, DAMAGED).values()) == 0
+    assert marker_reasons(warehouse, DAMAGED) == {}
+    loaded = warehouse.business_days(LOCATION).get_column("business_date").to_list()
+    assert loaded == [date(2024, 4, 6), date(2024, 4, 8)]
+    assert real_rows(warehouse, date(2024, 4, 8)) == expected_rows(export, date(2024, 4, 8))
+    assert check_statuses(instance) == {
+        "2024-04-06": "FAILED",
+        "2024-04-07": "EXECUTION_FAILED",
+        "2024-04-08": "SUCCEEDED",
+    }
+
+
+def test_a_ranged_run_records_a_check_result_for_every_date(export, job, instance):
+    result = run_dates(job, instance, date(2024, 4, 1), date(2024, 4, 5))
+    assert result.success
+    assert check_statuses(instance) == {
+        "2024-04-01": "SUCCEEDED",
+        "2024-04-02": "FAILED",
+        "2024-04-03": "FAILED",
+        "2024-04-04": "SUCCEEDED",
+        "2024-04-05": "FAILED",
+    }
+    materialized = instance.get_materialized_partitions(asset_key("order_details"))
+    assert materialized == {f"2024-04-0{i}" for i in range(1, 6)}
+
+
+def test_a_subset_run_writes_only_the_selected_table(export, server, sftp_source_factory, warehouse, instance):
+    settings = LocationSettings(location_id=LOCATION, start_date=START)
+    result = dg.materialize(
+        [build_toast_assets(settings, partitions_for(settings))],
+        selection=[asset_key("order_details")],
+        partition_key="2024-04-04",
+        instance=instance,
+        resources={"source": sftp_source_factory(server), "warehouse": warehouse},
+    )
+    assert result.success
+    counts = warehouse.row_counts(LOCATION)
+    assert counts["order_details"] == truth(export, date(2024, 4, 4)).rows["order_details"]
+    assert counts["business_days"] == 0 and counts["payment_details"] == 0
