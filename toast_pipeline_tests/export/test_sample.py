@@ -1,0 +1,561 @@
+"""The sample export says what it wrote: every manifest figure is checked against the files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter, defaultdict
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from toast_pipeline.export.parse import ExportParseError, parse_file
+from toast_pipeline.export.sample import (
+    BOM,
+    CLOSED_DELIVERIES,
+    DAMAGE_KINDS,
+    IGNORED_FILES,
+    QUIRK_KINDS,
+    SampleDay,
+    SampleExport,
+    generate_export,
+    main,
+)
+from toast_pipeline.export.specs import (
+    ALL_ITEMS_REPORT,
+    CHECK_DETAILS,
+    ITEM_SELECTION_DETAILS,
+    KITCHEN_TIMINGS,
+    ORDER_DETAILS,
+    PAYMENT_DETAILS,
+    SPECS_BY_FILE,
+    SPECS_BY_TABLE,
+    TABLE_SPECS,
+    Kind,
+)
+
+START = date(2024, 11, 18)  # a Monday; Thanksgiving is 2024-11-28
+DAMAGED = {
+    date(2024, 11, 19): "unterminated_quote",  # a Tuesday, closed weekly unless damaged
+    date(2024, 11, 20): "nul_byte",
+    date(2024, 11, 21): "bad_value",
+    date(2024, 11, 22): "missing_key_column",
+}
+SPEC_FILES = {s.file_name for s in TABLE_SPECS}
+TIMESTAMP = re.compile(r"^\d{1,2}/\d{1,2}/\d{2} \d{1,2}:\d{2} [AP]M$")
+DOCS_TIMESTAMP = re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$")
+MONEY = re.compile(r"^-?\d+\.\d{2}$")
+TAX = re.compile(r"^\d+\.(\d{2}|\d{4})$")
+LONG_ID = re.compile(r"^\d{17,19}$")
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> SampleExport:
+    """Three weeks, closed on Tuesdays, four damaged dates, the default quirk rate."""
+    return generate_export(
+        tmp_path_factory.mktemp("main"),
+        start=START,
+        days=21,
+        seed=3,
+        orders_per_day=25,
+        closed_weekdays=(1,),
+        damaged_dates=DAMAGED,
+    )
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory: pytest.TempPathFactory) -> SampleExport:
+    return generate_export(
+        tmp_path_factory.mktemp("plain"), start=START, days=7, seed=3, orders_per_day=25, quirks=False
+    )
+
+
+@pytest.fixture(scope="module")
+def quirky(tmp_path_factory: pytest.TempPathFactory) -> SampleExport:
+    """Every quirk kind on every date."""
+    return generate_export(
+        tmp_path_factory.mktemp("quirky"),
+        start=START,
+        days=4,
+        seed=5,
+        orders_per_day=15,
+        random_closure_rate=0,
+        quirk_rate=1.0,
+    )
+
+
+@pytest.fixture(scope="module")
+def closed(tmp_path_factory: pytest.TempPathFactory) -> SampleExport:
+    """Closed every weekday, so each date shows one of the closed deliveries."""
+    return generate_export(
+        tmp_path_factory.mktemp("closed"), start=START, days=28, seed=11, closed_weekdays=tuple(range(7))
+    )
+
+
+def read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and rows, by header name, as any CSV reader sees them (BOM dropped)."""
+    reader = csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline=""))
+    rows = list(reader)
+    return list(reader.fieldnames or []), rows
+
+
+def folder(export: SampleExport, day: SampleDay) -> Path:
+    return export.location_dir / day.folder_name
+
+
+def undamaged_open_days(export: SampleExport) -> list[SampleDay]:
+    return [d for d in export.days if d.status == "open" and d.damage is None]
+
+
+def table(export: SampleExport, day: SampleDay, spec) -> list[dict[str, str]]:
+    return read(folder(export, day) / spec.file_name)[1]
+
+
+def money(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def stamp(text: str) -> datetime:
+    """Either timestamp form Toast writes."""
+    fmt = "%m/%d/%Y %H:%M:%S" if DOCS_TIMESTAMP.match(text) else "%m/%d/%y %I:%M %p"
+    return datetime.strptime(text, fmt)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_same_arguments_write_the_same_bytes(tmp_path: Path) -> None:
+    kwargs = dict(
+        start=START, days=4, seed=9, orders_per_day=12, quirk_rate=0.5, damaged_dates={START: "bad_value"}
+    )
+    first = generate_export(tmp_path / "a", **kwargs)
+    second = generate_export(tmp_path / "b", **kwargs)
+    other_seed = generate_export(tmp_path / "c", **{**kwargs, "seed": 10})
+
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+    assert first.days == second.days
+    assert tree(tmp_path / "a") != tree(tmp_path / "c")
+
+
+def test_a_date_depends_only_on_seed_and_date(tmp_path: Path, export: SampleExport) -> None:
+    """The first days of a long export are a short export with the same arguments."""
+    short = generate_export(
+        tmp_path, start=START, days=3, seed=3, orders_per_day=25, closed_weekdays=(1,), damaged_dates=DAMAGED
+    )
+
+    assert short.days == export.days[:3]
+    folders = {d.folder_name for d in short.days}
+    assert tree(short.location_dir) == {
+        k: v for k, v in tree(export.location_dir).items() if k.split("/")[0] in folders
+    }
+
+
+def test_refuses_to_write_over_an_export(tmp_path: Path) -> None:
+    generate_export(tmp_path, start=START, days=1, orders_per_day=5)
+
+    with pytest.raises(FileExistsError):
+        generate_export(tmp_path, start=START, days=1, orders_per_day=5)
+
+
+def test_open_days_hold_the_seven_files_with_the_spec_headers(plain: SampleExport) -> None:
+    for day in plain.days:
+        assert day.status == "open" and day.delivery == "full"
+        names = {p.name for p in folder(plain, day).iterdir()}
+        assert names == set(day.files)
+        assert SPEC_FILES <= names
+        assert names - SPEC_FILES <= set(IGNORED_FILES)
+        for spec in TABLE_SPECS:
+            data = (folder(plain, day) / spec.file_name).read_bytes()
+            assert not data.startswith(BOM)
+            header, _ = read(folder(plain, day) / spec.file_name)
+            assert header == [c.header for c in spec.columns]
+
+
+def test_ignored_files_appear_on_some_days(export: SampleExport) -> None:
+    present = Counter(name for day in export.days for name in day.files if name not in SPEC_FILES)
+
+    assert {"ModifiersSelectionDetails.csv", "TimeEntries.csv"} <= set(present) <= set(IGNORED_FILES)
+    for day in export.days:
+        modifiers = folder(export, day) / "ModifiersSelectionDetails.csv"
+        if "ModifiersSelectionDetails.csv" in day.files:
+            assert modifiers.read_bytes() == b""
+
+
+def test_every_quirk_is_written_as_recorded(quirky: SampleExport) -> None:
+    seen = set()
+    for day in quirky.days:
+        for note in day.quirks:
+            kind, file, *detail = note.split(":")
+            seen.add(kind)
+            spec = SPECS_BY_FILE[file]
+            path = folder(quirky, day) / file
+            header, rows = read(path)
+            canonical = [c.header for c in spec.columns]
+            if kind == "bom":
+                assert path.read_bytes().startswith(BOM)
+            elif kind == "discnt_header":
+                assert "Discnt" in header and "Discount" not in header
+            elif kind == "reordered_columns":
+                assert header != canonical and set(header) >= {c.header for c in spec.key_columns}
+            elif kind == "extra_column":
+                assert detail[0] in header and detail[0] not in canonical
+            elif kind == "missing_optional_column":
+                assert detail[0] in canonical and detail[0] not in header
+            elif kind == "docs_timestamps":
+                stamps = [r[c.header] for r in rows for c in spec.columns if c.kind is Kind.TIMESTAMP]
+                assert all(DOCS_TIMESTAMP.match(s) for s in stamps if s)
+            elif kind == "title_booleans":
+                flags = {r[c.header] for r in rows for c in spec.columns if c.kind is Kind.BOOLEAN}
+                assert flags <= {"True", "False"} and flags
+        for spec in TABLE_SPECS:
+            data = (folder(quirky, day) / spec.file_name).read_bytes()
+            assert data.startswith(BOM) == (f"bom:{spec.file_name}" in day.quirks)
+            header, _ = read(folder(quirky, day) / spec.file_name)
+            assert {c.header for c in spec.key_columns} <= set(header)
+
+    assert seen == set(QUIRK_KINDS)
+
+
+def test_the_parser_reads_every_undamaged_file(export: SampleExport, quirky: SampleExport) -> None:
+    for sample in (export, quirky):
+        for day in sample.days:
+            for spec in TABLE_SPECS:
+                path = folder(sample, day) / spec.file_name
+                if spec.table not in day.rows or spec.file_name == day.damage_file:
+                    continue
+                parsed = parse_file(spec, path.read_bytes(), path.name)
+                assert parsed.frame.height == day.rows[spec.table]
+
+
+def test_manifest_row_counts_are_the_data_rows_written(export: SampleExport, closed: SampleExport) -> None:
+    for sample in (export, closed):
+        for day in sample.days:
+            delivered = {s.table for s in TABLE_SPECS if (folder(sample, day) / s.file_name).exists()}
+            assert delivered == set(day.rows)
+            for name, count in day.rows.items():
+                path = folder(sample, day) / SPECS_BY_TABLE[name].file_name
+                if path.name == day.damage_file:
+                    assert path.read_bytes().count(b"\n") - 1 == count  # no value spans lines
+                else:
+                    assert len(read(path)[1]) == count
+
+
+def test_net_sales_is_the_exact_sum_of_non_voided_amounts(export: SampleExport) -> None:
+    voided = 0
+    for day in undamaged_open_days(export):
+        orders = table(export, day, ORDER_DETAILS)
+        kept = [o for o in orders if o["Voided"].lower() == "false"]
+
+        assert day.orders == len(kept) > 0
+        assert day.net_sales == sum((money(o["Amount"]) for o in kept), Decimal("0.00"))
+        voided += len(orders) - len(kept)
+
+    assert voided > 0
+
+
+def test_orders_checks_payments_and_items_add_up(export: SampleExport) -> None:
+    for day in undamaged_open_days(export):
+        orders = table(export, day, ORDER_DETAILS)
+        checks = {c["Check Id"]: c for c in table(export, day, CHECK_DETAILS)}
+        items = table(export, day, ITEM_SELECTION_DETAILS)
+        payments = table(export, day, PAYMENT_DETAILS)
+        net, discount, order_checks = defaultdict(Decimal), defaultdict(Decimal), defaultdict(set)
+        for item in items:
+            net[item["Order Id"]] += money(item["Net Price"])
+            item_discount = money(item.get("Discount") or item["Discnt"])
+            discount[item["Order Id"]] += item_discount
+            assert money(item["Net Price"]) == money(item["Gross Price"]) - item_discount
+            order_checks[item["Order Id"]].add(item["Check Id"])
+        paid = defaultdict(Decimal)
+        for payment in payments:
+            assert money(payment["Total"]) == sum(money(payment[h]) for h in ("Amount", "Tip", "Gratuity"))
+            paid[payment["Check Id"]] += money(payment["Total"])
+        for order in orders:
+            parts = sum(money(order[h]) for h in ("Amount", "Tax", "Tip", "Gratuity"))
+            assert money(order["Total"]) == parts
+            assert money(order["Amount"]) == net[order["Order Id"]]
+            assert money(order["Discount Amount"]) == discount[order["Order Id"]]
+            own = order_checks[order["Order Id"]]
+            assert len(own) == len(order["Checks"].split(", ")) in (1, 2)
+            assert sum(money(checks[c]["Total"]) for c in own) == money(order["Total"])
+        assert all(paid[c] == money(check["Total"]) for c, check in checks.items())
+        assert {i["Check Id"] for i in items} == set(checks)
+
+
+def test_all_items_report_aggregates_the_item_selections(export: SampleExport) -> None:
+    for day in undamaged_open_days(export):
+        qty, void_qty, net = Counter(), Counter(), defaultdict(Decimal)
+        for item in table(export, day, ITEM_SELECTION_DETAILS):
+            key = (item["Master Id"], item["Item Id"])
+            if item["Void?"].lower() == "true":
+                void_qty[key] += int(item["Qty"])
+            else:
+                qty[key] += int(item["Qty"])
+                net[key] += money(item["Net Price"])
+        report = table(export, day, ALL_ITEMS_REPORT)
+        keys = [(r["Master ID"], r["Item ID"]) for r in report]
+
+        assert len(keys) == len(set(keys)) == len(set(qty) | set(void_qty))
+        for row, key in zip(report, keys):
+            assert int(row["Item Qty"]) == qty[key]
+            assert int(row["Void Qty"]) == void_qty[key]
+            assert int(row["Item Qty (incl voids)"]) == qty[key] + void_qty[key]
+            assert money(row["Net Amount"]) == net[key]
+            assert money(row["Net Amount"]) == money(row["Gross Amount"]) - money(row["Discount Amount"])
+        assert sum(money(r["Net Amount"]) for r in report) == day.net_sales
+        assert abs(sum(Decimal(r["% Qty (All)"]) for r in report) - 100) <= Decimal("0.2")
+
+
+def test_a_master_id_can_carry_two_item_ids(export: SampleExport) -> None:
+    masters = defaultdict(set)
+    for day in undamaged_open_days(export):
+        for row in table(export, day, ALL_ITEMS_REPORT):
+            masters[row["Master ID"]].add(row["Item ID"])
+
+    assert any(len(items) == 2 for items in masters.values())
+
+
+def test_values_are_written_in_toast_formats(plain: SampleExport) -> None:
+    names, taxes = set(), []
+    for day in plain.days:
+        for order in table(plain, day, ORDER_DETAILS):
+            assert TIMESTAMP.match(order["Opened"])
+            assert re.match(r"^\d+:[0-5]\d:[0-5]\d$", order["Duration (Opened to Paid)"] or "0:00:00")
+            assert order["Voided"] in ("true", "false")
+            for header in ("Amount", "Tip", "Gratuity", "Total", "Discount Amount"):
+                assert MONEY.match(order[header])
+            assert TAX.match(order["Tax"])
+            taxes.append(order["Tax"])
+            names.add(order["Server"])
+        for check in table(plain, day, CHECK_DETAILS):
+            assert re.match(r"^\d{1,2}/\d{1,2}/\d{2}$", check["Opened Date"])
+            assert re.match(r"^\d{1,2}:\d{2} [AP]M$", check["Opened Time"])
+        for ticket in table(plain, day, KITCHEN_TIMINGS):
+            text = ticket["Fulfillment Time"]
+            assert text == "" or re.match(r"^\d+ \w+(, \d+ \w+)*( and \d+ \w+)?$", text)
+        for item in table(plain, day, ITEM_SELECTION_DETAILS):
+            assert TAX.match(item["Tax"])
+            taxes.append(item["Tax"])
+            names.add(item["Menu Item"])
+
+    assert 'Lee, "Sunny"' in names and 'House "Special" Burger' in names
+    assert any(len(t.split(".")[1]) == 4 for t in taxes)
+
+
+def test_orders_after_midnight_stay_in_the_previous_business_date(export: SampleExport) -> None:
+    late = []
+    for day in undamaged_open_days(export):
+        for order in table(export, day, ORDER_DETAILS):
+            opened = stamp(order["Opened"])
+            assert day.business_date <= opened.date() <= day.business_date + timedelta(days=1)
+            if opened.date() > day.business_date:
+                assert opened.hour < 2
+                late.append(opened)
+
+    assert late
+
+
+def test_forgotten_kitchen_tickets_take_days(export: SampleExport) -> None:
+    days = undamaged_open_days(export)
+    texts = [t["Fulfillment Time"] for day in days for t in table(export, day, KITCHEN_TIMINGS)]
+
+    assert any("day" in t or "week" in t for t in texts)
+    assert "" in texts
+
+
+def test_ids_are_long_integers_unique_across_the_export(export: SampleExport) -> None:
+    seen: Counter[str] = Counter()
+    for day in export.days:
+        for spec in TABLE_SPECS:
+            path = folder(export, day) / spec.file_name
+            if spec.table not in day.rows or path.name == day.damage_file:
+                continue
+            rows = read(path)[1]
+            for column in spec.columns:
+                if column.kind is Kind.ID:
+                    values = [r[column.header] for r in rows if r.get(column.header)]
+                    assert all(LONG_ID.match(v) for v in values), (path, column.header)
+            if spec is not ALL_ITEMS_REPORT:
+                seen.update(r[spec.key_columns[0].header] for r in rows)
+
+    assert seen and max(seen.values()) == 1
+
+
+def test_weekly_closures_fall_on_the_closed_weekday(export: SampleExport) -> None:
+    for day in export.days:
+        if day.business_date.weekday() == 1 and day.business_date not in DAMAGED:
+            assert (day.status, day.closure_kind) == ("closed", "weekly")
+        else:
+            assert day.closure_kind != "weekly"
+
+
+def test_a_damaged_date_is_open_even_on_a_closed_weekday(export: SampleExport) -> None:
+    tuesday = export.day(date(2024, 11, 19))
+
+    assert (tuesday.status, tuesday.delivery, tuesday.damage) == ("open", "full", "unterminated_quote")
+
+
+def test_closing_holidays_are_closed_and_other_holidays_open(tmp_path: Path, export: SampleExport) -> None:
+    thanksgiving = export.day(date(2024, 11, 28))
+    assert (thanksgiving.status, thanksgiving.closure_kind) == ("closed", "holiday")
+    quiet = dict(orders_per_day=5, random_closure_rate=0)
+    winter = generate_export(tmp_path / "winter", start=date(2024, 12, 24), days=9, **quiet)
+    july = generate_export(tmp_path / "july", start=date(2024, 7, 4), days=1, **quiet)
+    kinds = {d.business_date: d.closure_kind for d in winter.days + july.days}
+
+    assert kinds == {
+        date(2024, 12, 24): None,
+        date(2024, 12, 25): "holiday",
+        date(2024, 12, 26): None,
+        date(2024, 12, 27): None,
+        date(2024, 12, 28): None,
+        date(2024, 12, 29): None,
+        date(2024, 12, 30): None,
+        date(2024, 12, 31): None,
+        date(2025, 1, 1): "holiday",
+        date(2024, 7, 4): None,
+    }
+    no_calendar = generate_export(
+        tmp_path / "none", start=date(2024, 12, 25), days=1, holiday_country=None, **quiet
+    )
+    assert no_calendar.days[0].status == "open"
+
+
+def test_random_closures_follow_the_rate(tmp_path: Path) -> None:
+    always = generate_export(tmp_path / "a", start=START, days=5, orders_per_day=5, random_closure_rate=1.0)
+    never = generate_export(tmp_path / "n", start=START, days=5, orders_per_day=5, random_closure_rate=0.0)
+
+    assert {d.closure_kind for d in always.days} == {"emergency"}
+    assert {d.status for d in never.days} == {"open"}
+
+
+def test_closed_deliveries_are_written_as_described(closed: SampleExport) -> None:
+    assert {d.delivery for d in closed.days} == set(CLOSED_DELIVERIES)
+    for day in closed.days:
+        path = folder(closed, day)
+        assert day.status == "closed" and day.damage is None
+        present = {p.name for p in path.iterdir()} if path.exists() else set()
+        assert present == set(day.files)
+        delivered = present & SPEC_FILES
+        if day.delivery == "no_folder":
+            assert not path.exists() and day.rows == {} and day.files == []
+        elif day.delivery == "header_only":
+            assert delivered == SPEC_FILES
+            for name in delivered:
+                assert (path / name).read_bytes().count(b"\n") == 1
+                assert read(path / name) == ([c.header for c in SPECS_BY_FILE[name].columns], [])
+        elif day.delivery == "stray_rows":
+            assert delivered == SPEC_FILES
+            assert 0 < sum(day.rows.values()) < 10
+            assert day.orders <= 1 and day.net_sales < 30
+        else:
+            assert 1 <= len(delivered) <= 3
+            assert all(len(read(path / name)[1]) <= 2 for name in delivered)
+        if day.delivery != "stray_rows":
+            assert (day.orders, day.net_sales) == (0, Decimal("0.00"))
+
+
+def test_stray_rows_are_a_drawer_opening_or_one_small_order(tmp_path: Path) -> None:
+    when = [START + timedelta(days=i) for i in range(12)]
+    sample = generate_export(
+        tmp_path,
+        start=START,
+        days=12,
+        seed=2,
+        holiday_country=None,
+        closure_deliveries={d: "stray_rows" for d in when},
+    )
+    shapes = set()
+    for day in sample.days:
+        assert (day.status, day.closure_kind, day.delivery) == ("closed", "emergency", "stray_rows")
+        if day.orders:
+            orders = table(sample, day, ORDER_DETAILS)
+            assert len(orders) == 1 and money(orders[0]["Total"]) < 30
+            assert day.rows[ORDER_DETAILS.table] == day.rows[PAYMENT_DETAILS.table] == 1
+            shapes.add("order")
+        else:
+            assert set(k for k, v in day.rows.items() if v) == {"cash_entries"}
+            assert day.rows["cash_entries"] in (1, 2)
+            shapes.add("drawer")
+
+    assert shapes == {"order", "drawer"}
+
+
+def test_each_damage_kind_is_in_its_file_as_described(export: SampleExport) -> None:
+    damaged = {d.damage: d for d in export.days if d.damage}
+    assert set(damaged) == set(DAMAGE_KINDS)
+    for kind, day in damaged.items():
+        assert day.business_date in DAMAGED and DAMAGED[day.business_date] == kind
+        assert day.damage_file in (ORDER_DETAILS.file_name, PAYMENT_DETAILS.file_name)
+        spec = SPECS_BY_FILE[day.damage_file]
+        data = (folder(export, day) / day.damage_file).read_bytes()
+        lines = data.split(b"\n")
+        header = lines[0].decode().split(",")
+        bad_line = lines[day.damage_line - 1]
+        if kind == "missing_key_column":
+            assert day.damage_line == 1 and day.damage_column == spec.key_columns[0].header
+            assert day.damage_column not in header
+        else:
+            assert day.damage_line >= 3  # never the first data row
+        if kind == "unterminated_quote":
+            assert data.count(b'"') % 2 == 1 and b',"Smith, John,' in bad_line
+        if kind == "nul_byte":
+            assert data.count(b"\x00") == 1 and b"\x00" in bad_line
+        if kind == "bad_value":
+            value = next(csv.reader([bad_line.decode()]))[header.index(day.damage_column)]
+            assert value.endswith("x") or ":9" in value
+        with pytest.raises(ExportParseError) as error:
+            parse_file(spec, data, day.damage_file)
+        assert error.value.line == day.damage_line
+
+
+def test_files_are_stamped_after_the_next_closeout(export: SampleExport) -> None:
+    zone = ZoneInfo(export.timezone)
+    for day in export.days:
+        for name in day.files:
+            stamped = datetime.fromtimestamp((folder(export, day) / name).stat().st_mtime, zone)
+            closeout = datetime.combine(day.business_date + timedelta(days=1), time(4), zone)
+            assert closeout < stamped < closeout + timedelta(hours=1)
+
+
+def test_manifest_round_trips(tmp_path: Path, export: SampleExport) -> None:
+    manifest = tmp_path / "manifest.json"
+    export.write_manifest(manifest)
+    again = SampleExport.read_manifest(manifest)
+
+    assert again.days == export.days
+    assert again.location_dir.resolve() == export.location_dir.resolve()
+    assert '"net_sales": "' in manifest.read_text()
+
+
+def test_command_line_writes_export_and_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [str(tmp_path), "--days", "3", "--start", "2024-03-01", "--seed", "7", "--orders-per-day", "10"]
+    assert main(argv) == 0
+
+    sample = SampleExport.read_manifest(tmp_path / "manifest.json")
+    assert [d.business_date for d in sample.days] == [date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 3)]
+    assert sample.location_dir == (tmp_path / "185129").resolve()
+    for day in sample.days:
+        assert (sample.location_dir / day.folder_name).is_dir() == (day.delivery != "no_folder")
+    assert "3 business dates" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"days": -1},
+        {"orders_per_day": 0},
+        {"closed_weekdays": (7,)},
+        {"random_closure_rate": 1.5},
+        {"damaged_dates": {START: "torn"}},
+        {"closure_deliveries": {START: "full"}},
+    ],
+)
+def test_rejects_arguments_it_cannot_honour(tmp_path: Path, kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        generate_export(tmp_path, **{"start": START, "days": 1, **kwargs})
