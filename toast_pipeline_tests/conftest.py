@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from toast_pipeline.export.sample import SampleExport, generate_export
 from toast_pipeline.local_sftp import LocalSFTPServer, serve
 from toast_pipeline.resources.sftp import SFTPExportSource
 
@@ -55,3 +57,36 @@ def sftp_source_factory() -> Iterator[Callable[..., SFTPExportSource]]:
     yield build
     for source in built:
         source.close()
+
+
+@pytest.fixture(scope="session")
+def sample_export(tmp_path_factory: pytest.TempPathFactory) -> SampleExport:
+    """Eight dates from 2024-04-01: open days, each way a closed day arrives, one damaged date.
+
+    2024-04-02 no folder, 04-03 header-only files, 04-05 a few stray rows, 04-06 only a couple
+    of files, 04-07 an unparseable value; the others are open.
+    """
+    return generate_export(
+        tmp_path_factory.mktemp("export"),
+        location_id="185129",
+        start=date(2024, 4, 1),
+        days=8,
+        seed=11,
+        orders_per_day=40,
+        holiday_country=None,
+        random_closure_rate=0.0,
+        closure_deliveries={
+            date(2024, 4, 2): "no_folder",
+            date(2024, 4, 3): "header_only",
+            date(2024, 4, 5): "stray_rows",
+            date(2024, 4, 6): "few_files",
+        },
+        damaged_dates={date(2024, 4, 7): "bad_value"},
+    )
+
+
+@pytest.fixture(scope="session")
+def sample_server(
+    sample_export: SampleExport, sftp_server_factory: Callable[[Path], LocalSFTPServer]
+) -> LocalSFTPServer:
+    return sftp_server_factory(sample_export.root)

@@ -3,49 +3,31 @@
 import hashlib
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from toast_pipeline.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK, asset_key, build_toast_assets
 from toast_pipeline.definitions import DAILY_JOB, build_definitions, partitions_for
-from toast_pipeline.export.sample import SampleExport, generate_export
+from toast_pipeline.export.sample import SampleExport
 from toast_pipeline.export.specs import TABLE_SPECS
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
 
 LOCATION = "185129"
 START = date(2024, 4, 1)
-CLOSED = {
-    date(2024, 4, 2): "no_folder",
-    date(2024, 4, 3): "header_only",
-    date(2024, 4, 5): "stray_rows",
-    date(2024, 4, 6): "few_files",
-}
 DAMAGED = date(2024, 4, 7)
 CHECK_KEY = dg.AssetCheckKey(BUSINESS_DAYS_KEY, CLOSURE_CHECK)
 
 
-@pytest.fixture(scope="module")
-def export(tmp_path_factory) -> SampleExport:
-    return generate_export(
-        tmp_path_factory.mktemp("export"),
-        location_id=LOCATION,
-        start=START,
-        days=8,
-        seed=11,
-        orders_per_day=40,
-        holiday_country=None,
-        random_closure_rate=0.0,
-        closure_deliveries=CLOSED,
-        damaged_dates={DAMAGED: "bad_value"},
-    )
+@pytest.fixture
+def export(sample_export) -> SampleExport:
+    return sample_export
 
 
-@pytest.fixture(scope="module")
-def server(export, sftp_server_factory):
-    return sftp_server_factory(export.root)
+@pytest.fixture
+def server(sample_server):
+    return sample_server
 
 
 @pytest.fixture

@@ -1,0 +1,81 @@
+"""The code location as Dagster's own command line loads and runs it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from toast_pipeline.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
+from toast_pipeline.definitions import DAILY_JOB, defs
+from toast_pipeline.export.specs import TABLE_SPECS
+
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+
+
+def test_definitions_validate_from_the_command_line(tmp_path):
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    result = subprocess.run(
+        [DAGSTER, "definitions", "validate", "-m", "toast_pipeline.definitions"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Validation successful" in result.stderr + result.stdout
+
+
+def test_definitions_hold_eight_assets_the_check_and_the_job(monkeypatch):
+    monkeypatch.setenv("TOAST_START_DATE", "2024-04-01")
+    definitions = defs()
+    graph = definitions.resolve_asset_graph()
+    assert graph.get_all_asset_keys() == {dg.AssetKey(["toast", s.table]) for s in TABLE_SPECS} | {BUSINESS_DAYS_KEY}
+    assert graph.asset_check_keys == {dg.AssetCheckKey(BUSINESS_DAYS_KEY, CLOSURE_CHECK)}
+    partitions = definitions.resolve_job_def(DAILY_JOB).partitions_def
+    assert partitions.get_first_partition_key() == "2024-04-01"
+    assert partitions.timezone == "America/Chicago"
+
+
+def test_secrets_are_bound_by_name_never_by_value(monkeypatch):
+    monkeypatch.setenv("TOAST_SFTP_PASSWORD", "s3cret-never-shown")
+    monkeypatch.setenv("TOAST_SFTP_PRIVATE_KEY_PASSPHRASE", "pass-never-shown")
+    source = defs().resources["source"]
+    assert source.password == dg.EnvVar("TOAST_SFTP_PASSWORD")
+    assert source.private_key_passphrase == dg.EnvVar("TOAST_SFTP_PRIVATE_KEY_PASSPHRASE")
+    assert "never-shown" not in repr(source)
+
+
+def test_a_bad_start_date_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("TOAST_START_DATE", "April 1st")
+    with pytest.raises(ValueError, match="TOAST_START_DATE must be YYYY-MM-DD"):
+        defs()
+
+
+def test_one_date_materializes_from_the_dagster_command_line(tmp_path, sample_export, sample_server):
+    database = tmp_path / "toast.duckdb"
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(tmp_path),
+        "TOAST_SFTP_HOST": sample_server.host,
+        "TOAST_SFTP_PORT": str(sample_server.port),
+        "TOAST_SFTP_USERNAME": sample_server.username,
+        "TOAST_SFTP_PRIVATE_KEY_PATH": str(sample_server.client_key_path),
+        "TOAST_SFTP_KNOWN_HOSTS": str(sample_server.known_hosts_path),
+        "TOAST_LOCATION_ID": sample_export.location_id,
+        "TOAST_START_DATE": "2024-04-01",
+        "TOAST_DUCKDB_PATH": str(database),
+    }
+    (tmp_path / "dagster.yaml").touch()
+    result = subprocess.run(
+        [DAGSTER, "asset", "materialize", "-m", "toast_pipeline.definitions",
+         "--select", "key:toast/*", "--partition", "2024-04-04"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    truth = next(d for d in sample_export.days if d.business_date.isoformat() == "2024-04-04")
+    with duckdb.connect(str(database), read_only=True) as conn:
+        orders = conn.execute("SELECT count(*) FROM toast.toast.order_details").fetchone()[0]
+        status = conn.execute("SELECT status FROM toast.toast.business_days").fetchall()
+    assert orders == truth.rows["order_details"]
+    assert status == [("open",)]
