@@ -22,7 +22,7 @@ from pydantic import Field as ConfigField
 from toast_pipeline.closures import ClosureThresholds
 from toast_pipeline.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES, DayLoad, build_day_load
 from toast_pipeline.export.parse import ExportParseError, polars_dtype
-from toast_pipeline.export.specs import SPECS_BY_TABLE
+from toast_pipeline.export.specs import SPECS_BY_TABLE, TABLE_SPECS
 from toast_pipeline.resources.sftp import ExportSource, IncompleteFileError
 from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.settings import LocationSettings
@@ -30,6 +30,8 @@ from toast_pipeline.settings import LocationSettings
 GROUP = "toast"
 CLOSURE_CHECK = "closure_detection"
 BUSINESS_DAYS_KEY = dg.AssetKey([GROUP, BUSINESS_DAYS])
+# Only Toast's seven files are downloaded; the folder's other exports are listed, not read.
+TOAST_FILES = tuple(spec.file_name for spec in TABLE_SPECS)
 
 
 def asset_key(table: str) -> dg.AssetKey:
@@ -106,7 +108,7 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
         for partition_key in context.partition_keys:
             business_date = date.fromisoformat(partition_key)
             try:
-                delivery = source.fetch(settings.location_id, business_date)
+                delivery = source.fetch(settings.location_id, business_date, names=TOAST_FILES)
                 day = build_day_load(
                     settings.location_id,
                     business_date,
@@ -114,6 +116,7 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
                     loaded_at=datetime.now(UTC),
                     timezone=settings.timezone,
                     thresholds=thresholds,
+                    other_files=[f.name for f in delivery.listing if f.name not in TOAST_FILES],
                 )
             except (ExportParseError, IncompleteFileError) as exc:
                 context.log.error(f"{partition_key} not loaded: {exc}")

@@ -8,7 +8,7 @@ order rung in on a closed day is real money.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -75,8 +75,12 @@ def build_day_load(
     loaded_at: datetime,
     timezone: str,
     thresholds: ClosureThresholds = ClosureThresholds(),
+    other_files: Sequence[str] = (),
 ) -> DayLoad:
-    """Raises ExportParseError (naming file, line, column) if any Toast file is malformed."""
+    """Raises ExportParseError (naming file, line, column) if any Toast file is malformed.
+
+    `other_files` names files of the folder that were listed but not fetched.
+    """
     folder = folder_path(location_id, business_date)
     by_lower_name = {name.lower(): name for name in files}
     parsed: dict[str, ParsedFile] = {}
@@ -90,7 +94,7 @@ def build_day_load(
         source_files[spec.table] = SourceFile(path, len(data), hashlib.sha256(data).hexdigest())
         parsed[spec.table] = parse_file(spec, data, path)
     known = {spec.file_name.lower() for spec in TABLE_SPECS}
-    ignored = sorted(name for name in files if name.lower() not in known)
+    ignored = sorted({name for name in files if name.lower() not in known} | set(other_files))
 
     summary = summarize(parsed)
     verdict = judge(summary, thresholds)

@@ -92,8 +92,10 @@ def test_other_files_in_the_folder_are_ignored_and_listed():
     files = header_only()
     files["TimeEntries.csv"] = b"anything"
     files["AccountingReport.xls"] = b"\x00\x01"
-    day = load(files)
-    assert day.ignored_files == ["AccountingReport.xls", "TimeEntries.csv"]
+    day = build_day_load(
+        "185129", DAY, files, loaded_at=LOADED_AT, timezone="UTC", other_files=["menu.json"]
+    )
+    assert day.ignored_files == ["AccountingReport.xls", "TimeEntries.csv", "menu.json"]
     assert day.summary.files_found == 7
 
 
