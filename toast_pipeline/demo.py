@@ -86,7 +86,9 @@ def local_instance(data_dir: Path) -> dg.DagsterInstance:
     if not os.environ.get("DAGSTER_HOME"):
         home = (data_dir / "dagster_home").resolve()
         home.mkdir(parents=True, exist_ok=True)
-        (home / "dagster.yaml").touch()
+        config = home / "dagster.yaml"
+        if not config.exists():
+            config.write_text("telemetry:\n  enabled: false\n")
         os.environ["DAGSTER_HOME"] = str(home)
     return dg.DagsterInstance.get()
 

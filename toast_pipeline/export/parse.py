@@ -40,7 +40,7 @@ EXPECTED = {
     Kind.ID: "an ID of digits or letters (not scientific notation)",
     Kind.INTEGER: "a whole number",
     Kind.PERCENT: "a number, optionally followed by %",
-    Kind.BOOLEAN: "true or false",
+    Kind.BOOLEAN: "true or false (or yes/no, 1/0)",
     Kind.TIMESTAMP: "a date and time such as 4/4/24 11:23 AM or 04/04/2024 11:23:00",
     Kind.DATE: "a date such as 4/4/24",
     Kind.TIME: "a time such as 11:23 AM",
@@ -283,7 +283,8 @@ def _id(text: pl.Series, column: Column) -> pl.Series:
 
 
 def _integer(text: pl.Series, column: Column) -> pl.Series:
-    cleaned = text.str.replace_all(",", "", literal=True)
+    """Whole numbers; `1,200` and `2.0` are accepted, `2.5` is not."""
+    cleaned = text.str.replace_all(",", "", literal=True).str.replace(r"\.0+$", "")
     return cleaned.set(~cleaned.str.contains(r"^[+-]?\d+$"), None).cast(pl.Int64, strict=False)
 
 
@@ -301,7 +302,10 @@ def _percent(text: pl.Series, column: Column) -> pl.Series:
 
 def _boolean(text: pl.Series, column: Column) -> pl.Series:
     lowered = text.str.to_lowercase()
-    mapping = {"true": True, "false": False, "yes": True, "no": False}
+    mapping = {
+        **dict.fromkeys(("true", "t", "yes", "y", "1"), True),
+        **dict.fromkeys(("false", "f", "no", "n", "0"), False),
+    }
     return lowered.replace_strict(mapping, default=None, return_dtype=pl.Boolean)
 
 

@@ -107,6 +107,22 @@ def test_names_with_commas_and_quotes_survive():
     assert frame.get_column("tab_names").to_list() == ['House "Special"']
 
 
+def test_lenient_where_the_meaning_is_certain():
+    csv = b"Order Id,# of Guests,Voided\n1,2.0,Yes\n2,\"1,200\",0\n3,3,T\n"
+    frame = order_frame(csv).select("number_of_guests", "voided")
+    assert frame.rows() == [(2, True), (1200, False), (3, True)]
+
+
+def test_a_fractional_count_is_refused():
+    with pytest.raises(ExportParseError, match="column '# of Guests' \\(#2\\): expected a whole number; got '2.5'"):
+        order_frame(b"Order Id,# of Guests\n1,2.5\n")
+
+
+def test_crlf_line_endings_and_lowercase_meridiem():
+    frame = order_frame(b"Order Id,Opened\r\n1,4/4/24 1:05 pm\r\n")
+    assert frame.get_column("opened").to_list() == [datetime(2024, 4, 4, 13, 5)]
+
+
 def test_empty_strings_are_null():
     frame = order_frame(b'Order Id,Server,Tip\n1,"",\n')
     assert frame.get_column("server").to_list() == [None]
@@ -161,7 +177,7 @@ def test_percent_columns_accept_a_percent_sign():
             "line 2, column 'Amount' (#2): expected a number with at most 2 decimal places; got '2.001'",
         ),
         (b"Order Id,Opened\n1,yesterday\n", "line 2, column 'Opened' (#2): expected a date and time"),
-        (b"Order Id,Voided\n1,maybe\n", "line 2, column 'Voided' (#2): expected true or false; got 'maybe'"),
+        (b"Order Id,Voided\n1,maybe\n", "line 2, column 'Voided' (#2): expected true or false (or yes/no, 1/0); got 'maybe'"),
         (b"Order Id\n4.00000012E+17\n", "line 2, column 'Order Id' (#1): expected an ID"),
         (b"Amount\n1\n", "line 1: key column 'Order Id' is missing"),
         (b'Order Id,Server\n1,x\n2,"Smith\n3,y\n', "line 3: unterminated quoted field"),
