@@ -36,6 +36,21 @@ def parser() -> argparse.ArgumentParser:
         "through Dagster into DuckDB",
     )
     _demo_arguments(demo)
+    backfill = commands.add_parser(
+        "backfill",
+        help="load dates through a Dagster asset backfill (visible in the UI) and wait for it",
+    )
+    which = backfill.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="every date from the first to the last folder on the server")
+    which.add_argument("--start-date", type=_date, help="first date of a range (with --end-date)")
+    which.add_argument("--dates", type=_date, nargs="+", metavar="DATE", help="these dates")
+    which.add_argument("--retry-failed", action="store_true", help="the failed dates of the last backfill")
+    backfill.add_argument("--end-date", type=_date, help="last date of the range (inclusive)")
+    backfill.add_argument("--dry-run", action="store_true", help="show what would run, run nothing")
+    backfill.add_argument("--force", action="store_true", help="reload dates already loaded")
+    backfill.add_argument("--max-workers", type=int, help="runs at once (default: the instance's run queue limit)")
+    backfill.add_argument("--batch-size", type=int, help="dates per run (default: TOAST_BACKFILL_BATCH_SIZE or 31)")
+    backfill.add_argument("--log", type=Path, default=Path("backfill_log.json"), help="per-date JSON log")
     serve = commands.add_parser(
         "serve-sample",
         help="serve the demo's sample export over SFTP on 127.0.0.1 until interrupted, "
@@ -63,6 +78,24 @@ def main(argv: list[str] | None = None) -> int:
             orders_per_day=args.orders_per_day,
         )
         return run_demo(options, console)
+    if args.command == "backfill":
+        from toast_pipeline.backfill import BackfillRequest, run_backfill_command
+
+        if args.start_date and not args.end_date:
+            parser().error("--start-date needs --end-date")
+        request = BackfillRequest(
+            all_dates=args.all,
+            start=args.start_date,
+            end=args.end_date,
+            dates=tuple(args.dates or ()),
+            retry_failed=args.retry_failed,
+            dry_run=args.dry_run,
+            force=args.force,
+            max_workers=args.max_workers,
+            batch_size=args.batch_size,
+            log_path=args.log,
+        )
+        return run_backfill_command(request, console)
     if args.command == "serve-sample":
         from toast_pipeline.demo import serve_sample
 

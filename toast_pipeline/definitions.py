@@ -63,6 +63,8 @@ def build_definitions(
         assets=[toast_assets],
         jobs=[daily_job],
         resources={"source": source, "warehouse": warehouse},
+        # One step per run: a subprocess per step would only add start-up time.
+        executor=dg.in_process_executor,
     )
 
 

@@ -17,6 +17,7 @@ DEFAULT_START_DATE = "2024-03-01"
 DEFAULT_TIMEZONE = "America/Chicago"
 DEFAULT_LOCATION_ID = "185129"
 DEFAULT_DUCKDB_PATH = "data/toast.duckdb"
+DEFAULT_BATCH_SIZE = 31
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class LocationSettings:
     start_date: date = date.fromisoformat(DEFAULT_START_DATE)
     timezone: str = DEFAULT_TIMEZONE
     warehouse: str = "duckdb"
+    # Dates per backfill run: a run costs seconds to start, a date a fraction of one.
+    batch_size: int = DEFAULT_BATCH_SIZE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LocationSettings:
@@ -42,9 +45,13 @@ class LocationSettings:
         warehouse = env.get("TOAST_WAREHOUSE", "duckdb").lower()
         if warehouse != "duckdb":
             raise ValueError(f"TOAST_WAREHOUSE must be 'duckdb', got {warehouse!r}")
+        batch = env.get("TOAST_BACKFILL_BATCH_SIZE", str(DEFAULT_BATCH_SIZE))
+        if not batch.isdigit() or int(batch) < 1:
+            raise ValueError(f"TOAST_BACKFILL_BATCH_SIZE must be a positive whole number, got {batch!r}")
         return cls(
             location_id=env.get("TOAST_LOCATION_ID", DEFAULT_LOCATION_ID),
             start_date=start_date,
             timezone=timezone,
             warehouse=warehouse,
+            batch_size=int(batch),
         )

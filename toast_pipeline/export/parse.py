@@ -8,6 +8,7 @@ column, never a silent null.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Callable, Sequence
@@ -233,28 +234,55 @@ def _convert(
     headers: list[str] | None = None,
     found: dict[str, str] | None = None,
 ) -> pl.DataFrame:
-    """Cast every column to its kind; any non-empty value that fails to parse is an error."""
-    out = []
-    for column in spec.columns:
-        text = raw.get_column(column.name).str.strip_chars()
-        text = text.set(text == "", None) if len(text) else text
-        parsed = _CONVERTERS[column.kind](text, column)
-        bad = text.is_not_null() & parsed.is_null()
-        if bad.any():
-            row = bad.arg_true()[0]
-            header = (found or {}).get(column.name, column.header)
-            position = headers.index(header) + 1 if headers and header in headers else None
-            lines = _record_lines(data)
-            raise ExportParseError(
-                source,
-                f"expected {_expected(column)}",
-                line=lines[row] if row < len(lines) else row + 2,
-                column=header,
-                position=position,
-                value=text[row],
-            )
-        out.append(parsed.alias(column.name).cast(polars_dtype(column.kind, column.scale)))
-    return pl.DataFrame(out)
+    """Cast every column to its kind; a value that fails to parse is an error.
+
+    The first pass tries only the format real exports use; a file with other formats (or bad
+    values) pays for a second pass that tries every accepted format.
+    """
+    text = raw.select(_NON_EMPTY_TEXT)
+    for every_format in (False, True):
+        parsed_exprs, failed_exprs = _expressions(spec, every_format)
+        parsed = text.select(parsed_exprs)
+        failed = pl.concat([text, parsed.rename(lambda n: f"parsed:{n}")], how="horizontal").select(
+            failed_exprs
+        )
+        if not failed.select(pl.any_horizontal(pl.all()).any()).item():
+            return parsed
+    _raise_first_bad_value(failed, text, spec, source, data, headers, found)
+
+
+_STRIPPED = pl.col(pl.String).str.strip_chars()
+_NON_EMPTY_TEXT = pl.when(_STRIPPED.str.len_bytes() > 0).then(_STRIPPED).name.keep()
+
+
+@functools.cache
+def _expressions(spec: TableSpec, every_format: bool) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """Built once per table: building polars expressions costs more than running them."""
+    parsed = [
+        _CONVERTERS[c.kind](pl.col(c.name), c, every_format).cast(polars_dtype(c.kind, c.scale)).alias(c.name)
+        for c in spec.columns
+    ]
+    failed = [
+        (pl.col(n).is_not_null() & pl.col(f"parsed:{n}").is_null()).alias(n) for n in spec.column_names
+    ]
+    return parsed, failed
+
+
+def _raise_first_bad_value(failed, text, spec, source, data, headers, found) -> None:
+    """The earliest bad row, and in it the leftmost bad column, as the file shows them."""
+    row = failed.select(pl.any_horizontal(pl.all()).arg_true().first()).item()
+    column = next(c for c in spec.columns if failed.get_column(c.name)[row])
+    header = (found or {}).get(column.name, column.header)
+    position = headers.index(header) + 1 if headers and header in headers else None
+    lines = _record_lines(data)
+    raise ExportParseError(
+        source,
+        f"expected {_expected(column)}",
+        line=lines[row] if row < len(lines) else row + 2,
+        column=header,
+        position=position,
+        value=text.get_column(column.name)[row],
+    )
 
 
 def _expected(column: Column) -> str:
@@ -263,86 +291,80 @@ def _expected(column: Column) -> str:
     return EXPECTED.get(column.kind, column.kind.value)
 
 
-def _first_format(text: pl.Series, formats: Sequence[str], parse: Callable[[pl.Series, str], pl.Series]) -> pl.Series:
-    """Try each format on what is still unparsed, so the common format costs one pass."""
-    result = parse(text, formats[0])
-    for fmt in formats[1:]:
-        pending = text.is_not_null() & result.is_null()
-        if not pending.any():
-            break
-        result = result.fill_null(parse(text, fmt))
-    return result
+def _valid(value: pl.Expr, pattern: str) -> pl.Expr:
+    return pl.when(value.str.contains(pattern)).then(value)
 
 
-def _text(text: pl.Series, column: Column) -> pl.Series:
+def _text(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
     return text
 
 
-def _id(text: pl.Series, column: Column) -> pl.Series:
-    return text.set(~text.str.contains(r"^[0-9A-Za-z_-]+$"), None)
+def _id(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
+    return _valid(text, r"^[0-9A-Za-z_-]+$")
 
 
-def _integer(text: pl.Series, column: Column) -> pl.Series:
+def _integer(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
     """Whole numbers; `1,200` and `2.0` are accepted, `2.5` is not."""
     cleaned = text.str.replace_all(",", "", literal=True).str.replace(r"\.0+$", "")
-    return cleaned.set(~cleaned.str.contains(r"^[+-]?\d+$"), None).cast(pl.Int64, strict=False)
+    return _valid(cleaned, r"^[+-]?\d+$").cast(pl.Int64, strict=False)
 
 
-def _decimal(text: pl.Series, column: Column) -> pl.Series:
+def _decimal(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
     """Exact decimals: `$` and thousands separators tolerated, never rounded."""
     cleaned = text.str.replace_all(r"[$,\s]", "").str.replace(r"^\((.*)\)$", "-$1")
     pattern = rf"^[+-]?(\d+(\.\d{{0,{column.scale}}})?|\.\d{{1,{column.scale}}})$"
-    valid = cleaned.str.contains(pattern)
-    return cleaned.set(~valid, None).str.to_decimal(scale=column.scale)
+    return _valid(cleaned, pattern).cast(pl.Decimal(MONEY_PRECISION, column.scale), strict=False)
 
 
-def _percent(text: pl.Series, column: Column) -> pl.Series:
+def _percent(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
     return text.str.strip_suffix("%").str.strip_chars().cast(pl.Float64, strict=False)
 
 
-def _boolean(text: pl.Series, column: Column) -> pl.Series:
-    lowered = text.str.to_lowercase()
-    mapping = {
-        **dict.fromkeys(("true", "t", "yes", "y", "1"), True),
-        **dict.fromkeys(("false", "f", "no", "n", "0"), False),
-    }
-    return lowered.replace_strict(mapping, default=None, return_dtype=pl.Boolean)
+BOOLEANS = {
+    **dict.fromkeys(("true", "t", "yes", "y", "1"), True),
+    **dict.fromkeys(("false", "f", "no", "n", "0"), False),
+}
 
 
-def _timestamp(text: pl.Series, column: Column) -> pl.Series:
-    def parse(s: pl.Series, fmt: str) -> pl.Series:
-        return s.str.to_datetime(fmt, strict=False, exact=True, time_unit="us")
-
-    return _first_format(text, TIMESTAMP_FORMATS, parse)
+def _boolean(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
+    return text.str.to_lowercase().replace_strict(BOOLEANS, default=None, return_dtype=pl.Boolean)
 
 
-def _date(text: pl.Series, column: Column) -> pl.Series:
-    return _first_format(text, DATE_FORMATS, lambda s, fmt: s.str.to_date(fmt, strict=False, exact=True))
+def _timestamp(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
+    formats = TIMESTAMP_FORMATS if every_format else TIMESTAMP_FORMATS[:1]
+    return pl.coalesce(
+        text.str.to_datetime(fmt, strict=False, exact=True, time_unit="us") for fmt in formats
+    )
 
 
-def _time(text: pl.Series, column: Column) -> pl.Series:
-    return _first_format(text, TIME_FORMATS, lambda s, fmt: s.str.to_time(fmt, strict=False))
+def _date(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
+    formats = DATE_FORMATS if every_format else DATE_FORMATS[:1]
+    return pl.coalesce(text.str.to_date(fmt, strict=False, exact=True) for fmt in formats)
 
 
-def _duration_hms(text: pl.Series, column: Column) -> pl.Series:
+def _time(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
+    formats = TIME_FORMATS if every_format else TIME_FORMATS[:1]
+    return pl.coalesce(text.str.to_time(fmt, strict=False) for fmt in formats)
+
+
+def _duration_hms(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
     parts = text.str.extract_groups(r"^(?:(\d+) days?,?\s*)?(\d+):([0-5]\d):([0-5]\d)$")
     days, hours, minutes, seconds = (parts.struct.field(str(i)).cast(pl.Int64) for i in range(1, 5))
     return days.fill_null(0) * 86_400 + hours * 3_600 + minutes * 60 + seconds
 
 
-def _duration_text(text: pl.Series, column: Column) -> pl.Series:
+def _duration_text(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
     """`2 weeks, 1 day, 22 hours, 1 minute and 6 seconds` -> seconds; anything else is invalid."""
     lowered = text.str.to_lowercase()
-    total = pl.Series([0] * len(text), dtype=pl.Int64)
-    for unit, seconds in DURATION_UNITS.items():
-        amount = lowered.str.extract(rf"(\d+)\s*{unit}s?\b", 1).cast(pl.Int64).fill_null(0)
-        total = total + amount * seconds
+    total = pl.sum_horizontal(
+        lowered.str.extract(rf"(\d+)\s*{unit}s?\b", 1).cast(pl.Int64).fill_null(0) * seconds
+        for unit, seconds in DURATION_UNITS.items()
+    )
     leftover = lowered.str.replace_all(r"(\d+)\s*(week|day|hour|minute|second)s?\b|,|\band\b|\s", "")
-    well_formed = (leftover == "") & lowered.str.contains(r"\d")
-    return total.set(~well_formed.fill_null(False), None)
+    return pl.when((leftover == "") & lowered.str.contains(r"\d")).then(total)
 
 
-_CONVERTERS: dict[Kind, Callable[[pl.Series, Column], pl.Series]] = {
+_CONVERTERS: dict[Kind, Callable[[pl.Expr, Column, bool], pl.Expr]] = {
     Kind.TEXT: _text,
     Kind.ID: _id,
     Kind.INTEGER: _integer,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 
 class Kind(enum.Enum):
@@ -41,7 +42,7 @@ class Column:
     scale: int = 2  # decimal places kept for MONEY and QUANTITY
     key: bool = False
 
-    @property
+    @cached_property
     def name(self) -> str:
         return warehouse_name(self.header)
 
@@ -57,15 +58,15 @@ class TableSpec:
     columns: tuple[Column, ...]
     description: str = ""
 
-    @property
+    @cached_property
     def key_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.key)
 
-    @property
+    @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
-    @property
+    @cached_property
     def fields(self) -> tuple[Field, ...]:
         """The warehouse table: the file's columns, then the pipeline's own."""
         own = tuple(Field(c.name, c.kind, c.scale, f"Toast header: {c.header}") for c in self.columns)

@@ -17,6 +17,7 @@ import polars as pl
 from dagster import ConfigurableResource
 from dagster_duckdb import DuckDBResource
 from pydantic import Field as ConfigField
+from pydantic import PrivateAttr
 
 from toast_pipeline.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
 from toast_pipeline.export.specs import Field, Kind
@@ -93,6 +94,8 @@ class DuckDBWarehouse(Warehouse):
     path: str = ConfigField(default="data/toast.duckdb", description="DuckDB database file")
     schema_name: str = ConfigField(default="toast", description="Schema holding the tables")
 
+    _tables_ready: bool = PrivateAttr(default=False)
+
     def table(self, name: str) -> str:
         # Three parts: with the default file name the catalog is also called "toast".
         return f'"{Path(self.path).stem}"."{self.schema_name}"."{name}"'
@@ -102,7 +105,12 @@ class DuckDBWarehouse(Warehouse):
         return DuckDBResource(database=self.path).get_connection()
 
     def ensure_tables(self, conn: duckdb.DuckDBPyConnection) -> None:
-        """Create the schema and tables from the specs; add any column a newer spec has."""
+        """Create the schema and tables from the specs; add any column a newer spec has.
+
+        Checked once per resource instance (once per run): the lock is held only to write.
+        """
+        if self._tables_ready:
+            return
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{Path(self.path).stem}"."{self.schema_name}"')
         for table, fields in WAREHOUSE_TABLES.items():
             columns = ", ".join(f'"{f.name}" {duckdb_type(f)}' for f in fields)
@@ -120,6 +128,7 @@ class DuckDBWarehouse(Warehouse):
                     conn.execute(
                         f'ALTER TABLE {self.table(table)} ADD COLUMN "{f.name}" {duckdb_type(f)}'
                     )
+        self._tables_ready = True
 
     def replace_date(
         self, location_id: str, business_date: date, tables: Mapping[str, pl.DataFrame]
@@ -127,18 +136,19 @@ class DuckDBWarehouse(Warehouse):
         unknown = set(tables) - set(WAREHOUSE_TABLES)
         if unknown:
             raise ValueError(f"not warehouse tables: {sorted(unknown)}")
+        arrow = {table: frame.to_arrow() for table, frame in tables.items() if frame.height}
         with self._connection() as conn:
             self.ensure_tables(conn)
             conn.execute("BEGIN TRANSACTION")
             try:
-                for table, frame in tables.items():
+                for table in tables:
                     conn.execute(
                         f"DELETE FROM {self.table(table)} "
                         "WHERE location_id = ? AND business_date = ?",
                         [location_id, business_date],
                     )
-                    if frame.height:
-                        conn.register("incoming", frame.to_arrow())
+                    if table in arrow:
+                        conn.register("incoming", arrow[table])
                         conn.execute(
                             f"INSERT INTO {self.table(table)} BY NAME SELECT * FROM incoming"
                         )
