@@ -14,6 +14,8 @@ import dagster as dg
 from toast_pipeline.assets import GROUP, build_toast_assets
 from toast_pipeline.resources.sftp import ExportSource, SFTPExportSource
 from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
+from toast_pipeline.schedules import build_daily_schedule
+from toast_pipeline.sensors import build_new_folder_sensor
 from toast_pipeline.settings import DEFAULT_DUCKDB_PATH, LocationSettings
 
 DAILY_JOB = "toast_daily"
@@ -62,6 +64,8 @@ def build_definitions(
     return dg.Definitions(
         assets=[toast_assets],
         jobs=[daily_job],
+        sensors=[build_new_folder_sensor(settings, daily_job, partitions_def)],
+        schedules=[build_daily_schedule(settings, daily_job, partitions_def)],
         resources={"source": source, "warehouse": warehouse},
         # One step per run: a subprocess per step would only add start-up time.
         executor=dg.in_process_executor,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 DEFAULT_START_DATE = "2024-03-01"
@@ -28,6 +28,10 @@ class LocationSettings:
     warehouse: str = "duckdb"
     # Dates per backfill run: a run costs seconds to start, a date a fraction of one.
     batch_size: int = DEFAULT_BATCH_SIZE
+    sensor_interval_seconds: int = 120
+    # A folder still changing after this long is loaded anyway (Toast finishes within an hour).
+    folder_max_wait: timedelta = timedelta(hours=3)
+    schedule_time: tuple[int, int] = (6, 0)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LocationSettings:
@@ -45,13 +49,25 @@ class LocationSettings:
         warehouse = env.get("TOAST_WAREHOUSE", "duckdb").lower()
         if warehouse != "duckdb":
             raise ValueError(f"TOAST_WAREHOUSE must be 'duckdb', got {warehouse!r}")
-        batch = env.get("TOAST_BACKFILL_BATCH_SIZE", str(DEFAULT_BATCH_SIZE))
-        if not batch.isdigit() or int(batch) < 1:
-            raise ValueError(f"TOAST_BACKFILL_BATCH_SIZE must be a positive whole number, got {batch!r}")
+        schedule = env.get("TOAST_SCHEDULE_TIME", "06:00")
+        try:
+            at = time.fromisoformat(schedule)
+        except ValueError:
+            raise ValueError(f"TOAST_SCHEDULE_TIME must be HH:MM, got {schedule!r}") from None
         return cls(
             location_id=env.get("TOAST_LOCATION_ID", DEFAULT_LOCATION_ID),
             start_date=start_date,
             timezone=timezone,
             warehouse=warehouse,
-            batch_size=int(batch),
+            batch_size=_whole(env, "TOAST_BACKFILL_BATCH_SIZE", DEFAULT_BATCH_SIZE),
+            sensor_interval_seconds=_whole(env, "TOAST_SENSOR_INTERVAL_SECONDS", 120),
+            folder_max_wait=timedelta(minutes=_whole(env, "TOAST_FOLDER_MAX_WAIT_MINUTES", 180)),
+            schedule_time=(at.hour, at.minute),
         )
+
+
+def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, str(default))
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    return int(value)

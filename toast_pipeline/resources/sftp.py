@@ -50,6 +50,14 @@ class RemoteFile:
 
 
 @dataclass(frozen=True)
+class DateFolder:
+    """One business date's folder; its mtime moves when files are added, removed or replaced."""
+
+    business_date: date
+    mtime: datetime
+
+
+@dataclass(frozen=True)
 class Delivery:
     """What one location delivered for one business date.
 
@@ -151,8 +159,12 @@ class ExportSource(ConfigurableResource, ABC):
     """The interface the assets read Toast exports through."""
 
     @abstractmethod
+    def list_date_folders(self, location_id: str) -> list[DateFolder]:
+        """The `YYYYMMDD` folders under the location, oldest first (one listing call)."""
+
     def list_dates(self, location_id: str) -> list[date]:
         """Business dates with a `YYYYMMDD` folder under the location, oldest first."""
+        return [folder.business_date for folder in self.list_date_folders(location_id)]
 
     @abstractmethod
     def list_files(self, location_id: str, business_date: date) -> list[RemoteFile] | None:
@@ -222,18 +234,22 @@ class SFTPExportSource(ExportSource):
 
     # -- the interface -----------------------------------------------------------------------
 
-    def list_dates(self, location_id: str) -> list[date]:
+    def list_date_folders(self, location_id: str) -> list[DateFolder]:
         folder = self._remote_path(location_id)
 
-        def list_dates_in(sftp: paramiko.SFTPClient) -> list[date]:
+        def list_dates_in(sftp: paramiko.SFTPClient) -> list[DateFolder]:
             try:
                 entries = sftp.listdir_attr(folder)
             except FileNotFoundError:
                 raise LocationNotFound(
                     f"no folder {folder} on {self._address}: check location_id {location_id!r}"
                 ) from None
-            dates = (_folder_date(entry) for entry in entries)
-            return sorted(d for d in dates if d is not None)
+            folders = [
+                DateFolder(day, datetime.fromtimestamp(entry.st_mtime or 0, tz=timezone.utc))
+                for entry in entries
+                if (day := _folder_date(entry)) is not None
+            ]
+            return sorted(folders, key=lambda f: f.business_date)
 
         return self._call(f"listing {folder}", list_dates_in)
 

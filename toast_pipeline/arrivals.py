@@ -1,0 +1,105 @@
+"""When is a date folder on the server ready to load? Pure bookkeeping for the sensor.
+
+Toast keeps writing files for a while after a folder appears, so a folder is requested once it
+has settled: all seven files present and the listing unchanged across two looks, or a maximum
+wait passed. A folder re-delivered later with different files (names, sizes or mtimes) is
+requested again. The state is small JSON so it fits in a sensor cursor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
+
+from toast_pipeline.export.specs import TABLE_SPECS
+
+EXPECTED_FILES = frozenset(spec.file_name for spec in TABLE_SPECS)
+
+
+@dataclass
+class FolderState:
+    folder_mtime: float = 0.0
+    look: str = ""  # fingerprint of the listing at the last look
+    first_seen: float = 0.0
+    requested: str = ""  # fingerprint last requested for loading
+
+
+@dataclass
+class Arrivals:
+    folders: dict[str, FolderState] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps({day: asdict(state) for day, state in self.folders.items()}, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Arrivals:
+        if not text:
+            return cls()
+        return cls({day: FolderState(**state) for day, state in json.loads(text).items()})
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What one look at a date folder saw: (name, size, mtime) of each file."""
+
+    files: tuple[tuple[str, int, float], ...]
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(repr(sorted(self.files)).encode()).hexdigest()[:16]
+
+    @property
+    def complete(self) -> bool:
+        return EXPECTED_FILES <= {name for name, _, _ in self.files}
+
+
+def folders_to_look_at(
+    arrivals: Arrivals, folders: Iterable[tuple[date, float]], recheck_after: date
+) -> list[date]:
+    """Folders whose files must be listed this tick: new, unsettled, changed, or recent.
+
+    A folder already requested whose mtime is unchanged is skipped, so hundreds of old folders
+    cost one listing of the location folder; recent ones are always looked at, because a file
+    replaced in place does not move its folder's mtime.
+    """
+    looks = []
+    for day, mtime in folders:
+        state = arrivals.folders.get(day.isoformat())
+        if state is None or not state.requested or state.folder_mtime != mtime or day >= recheck_after:
+            looks.append(day)
+    return looks
+
+
+def settle(
+    arrivals: Arrivals,
+    day: date,
+    folder_mtime: float,
+    listing: Listing,
+    now: datetime,
+    max_wait: timedelta,
+) -> str | None:
+    """Record a look at one folder; return the fingerprint to load if it is ready and new."""
+    key = day.isoformat()
+    state = arrivals.folders.setdefault(key, FolderState(first_seen=now.timestamp()))
+    fingerprint = listing.fingerprint
+    if state.requested and fingerprint not in (state.look, state.requested):
+        state.first_seen = now.timestamp()  # a re-delivery started: let it settle too
+    steady = state.look == fingerprint and listing.complete
+    waited_enough = now.timestamp() - state.first_seen >= max_wait.total_seconds()
+    state.look = fingerprint
+    if not listing.files or not (steady or waited_enough) or fingerprint == state.requested:
+        return None
+    state.requested = fingerprint
+    state.folder_mtime = folder_mtime
+    return fingerprint
+
+
+def forget_missing(arrivals: Arrivals, present: Sequence[date]) -> None:
+    """Drop folders the server no longer has (Toast deletes old exports), keeping the cursor small."""
+    keep = {d.isoformat() for d in present}
+    for key in list(arrivals.folders):
+        if key not in keep:
+            del arrivals.folders[key]

@@ -1,0 +1,58 @@
+"""The sensor that loads each new date folder once it has settled on the server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+
+from toast_pipeline.arrivals import Arrivals, Listing, folders_to_look_at, forget_missing, settle
+from toast_pipeline.resources.sftp import ExportSource
+from toast_pipeline.settings import LocationSettings
+
+# Toast keeps a week of exports; re-deliveries older than this are not expected.
+RECHECK_DAYS = 8
+
+
+def build_new_folder_sensor(
+    settings: LocationSettings, job: dg.UnresolvedAssetJobDefinition, partitions_def: dg.PartitionsDefinition
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="toast_new_folders",
+        job=job,
+        minimum_interval_seconds=settings.sensor_interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            "Requests each new (or re-delivered) date folder once all seven files are present and "
+            "unchanged across two looks, or after the maximum wait."
+        ),
+    )
+    def toast_new_folders(context: dg.SensorEvaluationContext, source: ExportSource):
+        arrivals = Arrivals.from_json(context.cursor)
+        folders = [
+            f for f in source.list_date_folders(settings.location_id)
+            if partitions_def.has_partition_key(f.business_date.isoformat())
+        ]
+        forget_missing(arrivals, [f.business_date for f in folders])
+        mtimes = {f.business_date: f.mtime.timestamp() for f in folders}
+        recheck_after = max(mtimes, default=datetime.now(UTC).date()) - timedelta(days=RECHECK_DAYS)
+        now = datetime.now(UTC)
+        requests = []
+        for day in folders_to_look_at(arrivals, mtimes.items(), recheck_after):
+            listed = source.list_files(settings.location_id, day) or []
+            listing = Listing(tuple((f.name, f.size, f.mtime.timestamp()) for f in listed))
+            ready = settle(arrivals, day, mtimes[day], listing, now, settings.folder_max_wait)
+            if ready:
+                requests.append(
+                    dg.RunRequest(
+                        partition_key=day.isoformat(),
+                        run_key=f"{day.isoformat()}:{ready}",
+                        tags={"toast/trigger": "new_folder_sensor"},
+                    )
+                )
+        context.update_cursor(arrivals.to_json())
+        if not requests:
+            return dg.SkipReason("no new or changed date folder has settled")
+        return requests
+
+    return toast_new_folders

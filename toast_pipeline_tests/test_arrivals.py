@@ -1,0 +1,79 @@
+from datetime import UTC, date, datetime, timedelta
+
+from toast_pipeline.arrivals import (
+    EXPECTED_FILES,
+    Arrivals,
+    Listing,
+    folders_to_look_at,
+    forget_missing,
+    settle,
+)
+
+DAY = date(2024, 4, 4)
+T0 = datetime(2024, 4, 5, 9, 0, tzinfo=UTC)
+WAIT = timedelta(hours=3)
+
+
+def listing(size: int = 100, files=EXPECTED_FILES) -> Listing:
+    return Listing(tuple((name, size, 1.0) for name in sorted(files)))
+
+
+def test_a_complete_folder_is_requested_on_the_second_identical_look():
+    arrivals = Arrivals()
+    assert settle(arrivals, DAY, 5.0, listing(), T0, WAIT) is None
+    assert settle(arrivals, DAY, 5.0, listing(), T0 + timedelta(minutes=2), WAIT) == listing().fingerprint
+    assert settle(arrivals, DAY, 5.0, listing(), T0 + timedelta(minutes=4), WAIT) is None
+
+
+def test_a_growing_file_keeps_the_folder_waiting():
+    arrivals = Arrivals()
+    for minute, size in enumerate((100, 200, 300)):
+        assert settle(arrivals, DAY, 5.0, listing(size), T0 + timedelta(minutes=minute), WAIT) is None
+
+
+def test_missing_files_wait_until_the_maximum_wait():
+    partial = listing(files=sorted(EXPECTED_FILES)[:3])
+    arrivals = Arrivals()
+    assert settle(arrivals, DAY, 5.0, partial, T0, WAIT) is None
+    assert settle(arrivals, DAY, 5.0, partial, T0 + timedelta(hours=1), WAIT) is None
+    assert settle(arrivals, DAY, 5.0, partial, T0 + timedelta(hours=3), WAIT) == partial.fingerprint
+
+
+def test_an_empty_folder_is_never_requested():
+    arrivals = Arrivals()
+    empty = Listing(())
+    assert settle(arrivals, DAY, 5.0, empty, T0, WAIT) is None
+    assert settle(arrivals, DAY, 5.0, empty, T0 + timedelta(hours=4), WAIT) is None
+
+
+def test_a_redelivered_folder_is_requested_again_once_settled():
+    arrivals = Arrivals()
+    settle(arrivals, DAY, 5.0, listing(100), T0, WAIT)
+    first = settle(arrivals, DAY, 5.0, listing(100), T0 + timedelta(minutes=2), WAIT)
+    later = T0 + timedelta(days=2)
+    assert settle(arrivals, DAY, 9.0, listing(150), later, WAIT) is None
+    second = settle(arrivals, DAY, 9.0, listing(150), later + timedelta(minutes=2), WAIT)
+    assert second is not None and second != first
+
+
+def test_settled_old_folders_are_not_listed_again():
+    arrivals = Arrivals()
+    old, recent = date(2024, 1, 10), date(2024, 4, 4)
+    for day in (old, recent):
+        settle(arrivals, day, 5.0, listing(), T0, WAIT)
+        settle(arrivals, day, 5.0, listing(), T0 + timedelta(minutes=2), WAIT)
+    recheck_after = date(2024, 3, 28)
+    assert folders_to_look_at(arrivals, [(old, 5.0), (recent, 5.0)], recheck_after) == [recent]
+    assert folders_to_look_at(arrivals, [(old, 6.0), (recent, 5.0)], recheck_after) == [old, recent]
+    assert folders_to_look_at(arrivals, [(date(2024, 2, 1), 1.0)], recheck_after) == [date(2024, 2, 1)]
+
+
+def test_state_survives_the_cursor_and_forgets_deleted_folders():
+    arrivals = Arrivals()
+    settle(arrivals, DAY, 5.0, listing(), T0, WAIT)
+    settle(arrivals, date(2024, 4, 5), 5.0, listing(), T0, WAIT)
+    restored = Arrivals.from_json(arrivals.to_json())
+    assert restored == arrivals
+    forget_missing(restored, [date(2024, 4, 5)])
+    assert list(restored.folders) == ["2024-04-05"]
+    assert Arrivals.from_json(None) == Arrivals()
