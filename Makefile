@@ -24,7 +24,7 @@ test: $(STAMP)
 
 ## The Dagster UI on the demo's instance (run `make demo` first).
 ui: $(STAMP)
-	DAGSTER_HOME=$(CURDIR)/data/dagster_home $(BIN)/dagster dev -h 127.0.0.1
+	DAGSTER_HOME=$(CURDIR)/dagster_home $(BIN)/dagster dev -h 127.0.0.1
 
 clean:
 	rm -rf $(VENV) data

@@ -1,4 +1,4 @@
-"""The demo: a sample export on a loopback SFTP server, loaded date by date through Dagster.
+"""The demo: a sample export on a loopback SFTP server, loaded by a Dagster asset backfill.
 
 It runs the real code location (the same assets, check and resources a Toast account uses), only
 pointed at a generated export, and then compares the warehouse with the generator's ground truth.
@@ -6,6 +6,7 @@ pointed at a generated export, and then compares the warehouse with the generato
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -16,28 +17,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import dagster as dg
-import polars as pl
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from toast_pipeline.backfill import BackfillRequest, run_backfill_command
 from toast_pipeline.daily_load import BUSINESS_DAYS
-from toast_pipeline.export.specs import TABLE_SPECS
-from toast_pipeline.definitions import (
-    DAILY_JOB,
-    build_definitions,
-    sftp_source_from_env,
-    warehouse_from_env,
-)
+from toast_pipeline.definitions import warehouse_from_env
 from toast_pipeline.export.sample import SampleExport, generate_export
+from toast_pipeline.export.specs import TABLE_SPECS
+from toast_pipeline.instance import use_dagster_home
 from toast_pipeline.local_sftp import LocalSFTPServer, serve
 from toast_pipeline.resources.warehouse import Warehouse
-from toast_pipeline.settings import LocationSettings
-from toast_pipeline.summary import LoadSummary
 
 DEMO_DAMAGE = "unterminated_quote"
-# The progress bar and summary are the demo's output; each run's full log stays in the instance.
-QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass(frozen=True)
@@ -81,18 +72,6 @@ def patched_env(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
-def local_instance(data_dir: Path) -> dg.DagsterInstance:
-    """The instance `dagster dev` will show afterwards (DAGSTER_HOME, or one under data/)."""
-    if not os.environ.get("DAGSTER_HOME"):
-        home = (data_dir / "dagster_home").resolve()
-        home.mkdir(parents=True, exist_ok=True)
-        config = home / "dagster.yaml"
-        if not config.exists():
-            config.write_text("telemetry:\n  enabled: false\n")
-        os.environ["DAGSTER_HOME"] = str(home)
-    return dg.DagsterInstance.get()
-
-
 def generate(options: DemoOptions) -> SampleExport:
     export_dir = options.data_dir / "demo" / "export"
     shutil.rmtree(export_dir, ignore_errors=True)
@@ -112,34 +91,27 @@ def generate(options: DemoOptions) -> SampleExport:
 
 
 def run_demo(options: DemoOptions, console: Console) -> int:
-    started = time.monotonic()
+    """Generate, serve, backfill every date through Dagster, then check against the truth."""
     console.print(f"Generating a {options.days}-day sample Toast export (seed {options.seed})...")
     export = generate(options)
-    instance = local_instance(options.data_dir)
+    use_dagster_home()
+    last = options.start + timedelta(days=options.days - 1)
     with serve(export.root, options.data_dir / "demo" / "keys") as server:
         env = server_env(server, options)
         console.print(f"Serving it read-only over SFTP on {server.host}:{server.port}")
         with patched_env(env):
-            settings = LocationSettings.from_env()
-            definitions = build_definitions(
-                settings,
-                source=sftp_source_from_env(os.environ),
-                warehouse=warehouse_from_env(os.environ),
+            run_backfill_command(
+                BackfillRequest(
+                    start=options.start,
+                    end=last,
+                    force=True,
+                    log_path=options.data_dir / "demo" / "backfill_log.json",
+                ),
+                console,
             )
-            job = definitions.resolve_job_def(DAILY_JOB)
-            dates = [d.business_date.isoformat() for d in export.days]
-            failures = load_dates(job, instance, dates, console)
             warehouse = warehouse_from_env(os.environ)
-    wanted = [d.business_date for d in export.days]
-    days = warehouse.business_days(options.location_id).filter(pl.col("business_date").is_in(wanted))
-    summary = LoadSummary(
-        requested=dates,
-        business_days=days,
-        failures=failures,
-        row_counts=warehouse.row_counts(options.location_id),
-        seconds=time.monotonic() - started,
-    )
-    summary.render(console)
+    log = json.loads((options.data_dir / "demo" / "backfill_log.json").read_text())
+    failures = {day: o.get("error", o["status"]) for day, o in log["dates"].items() if o["status"] not in ("open", "closed")}
     problems = compare_with_truth(export, warehouse, failures, options.location_id)
     for problem in problems:
         console.print(f"[red]✗ {problem}[/red]")
@@ -151,39 +123,9 @@ def run_demo(options: DemoOptions, console: Console) -> int:
         )
     console.print(
         f"\nWarehouse: {env['TOAST_DUCKDB_PATH']}   Dagster instance: {os.environ['DAGSTER_HOME']}\n"
-        "See it in the UI:  DAGSTER_HOME=data/dagster_home .venv/bin/dagster dev"
+        "See the backfill, the runs and the per-date checks in the UI: make ui"
     )
     return 1 if problems else 0
-
-
-def load_dates(
-    job: dg.JobDefinition, instance: dg.DagsterInstance, dates: list[str], console: Console
-) -> dict[str, str]:
-    """One Dagster run per date; a failed date is recorded and the next one goes on."""
-    failures: dict[str, str] = {}
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeRemainingColumn())
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("Loading dates through Dagster", total=len(dates))
-        for partition_key in dates:
-            result = job.execute_in_process(
-                partition_key=partition_key,
-                instance=instance,
-                raise_on_error=False,
-                run_config=QUIET_CONSOLE,
-            )
-            if not result.success:
-                failures[partition_key] = run_error(result)
-            progress.update(task, advance=1, description=f"Loading {partition_key}")
-    return failures
-
-
-def run_error(result: dg.ExecuteInProcessResult) -> str:
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.user_failure_data:
-            return event.step_failure_data.user_failure_data.description or "failed"
-        if event.is_step_failure and event.step_failure_data:
-            return event.step_failure_data.error.message.strip() if event.step_failure_data.error else "failed"
-    return "run failed"
 
 
 def loaded_rows(warehouse: Warehouse, location_id: str) -> dict[tuple[date, str], int]:
@@ -260,7 +202,7 @@ def serve_sample(data_dir: Path, port: int, console: Console) -> int:
         env_file.write_text("".join(f"export {k}={v}\n" for k, v in server_env(server, options).items()))
         console.print(
             f"Serving {export.root} on {server.host}:{server.port}. In another shell:\n"
-            f"  . {env_file} && DAGSTER_HOME=$PWD/{data_dir}/dagster_home .venv/bin/dagster dev\n"
+            f"  . {env_file} && make ui\n"
             "Press Ctrl+C to stop."
         )
         try:
