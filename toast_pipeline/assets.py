@@ -112,34 +112,35 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
         selected = [key.path[-1] for key in context.selected_asset_keys]
         check_selected = bool(context.selected_asset_check_keys)
         failures: dict[str, str] = {}
-        for partition_key in context.partition_keys:
-            business_date = date.fromisoformat(partition_key)
-            try:
-                delivery = source.fetch(settings.location_id, business_date, names=TOAST_FILES)
-                day = build_day_load(
-                    settings.location_id,
-                    business_date,
-                    delivery.files,
-                    loaded_at=datetime.now(UTC),
-                    timezone=settings.timezone,
-                    thresholds=thresholds,
-                    other_files=[f.name for f in delivery.listing if f.name not in TOAST_FILES],
+        with warehouse.session():
+            for partition_key in context.partition_keys:
+                business_date = date.fromisoformat(partition_key)
+                try:
+                    delivery = source.fetch(settings.location_id, business_date, names=TOAST_FILES)
+                    day = build_day_load(
+                        settings.location_id,
+                        business_date,
+                        delivery.files,
+                        loaded_at=datetime.now(UTC),
+                        timezone=settings.timezone,
+                        thresholds=thresholds,
+                        other_files=[f.name for f in delivery.listing if f.name not in TOAST_FILES],
+                    )
+                except (ExportParseError, IncompleteFileError) as exc:
+                    context.log.error(f"{partition_key} not loaded: {exc}")
+                    failures[partition_key] = str(exc)
+                    continue
+                warehouse.replace_date(
+                    settings.location_id, business_date, {t: day.tables[t] for t in selected}
                 )
-            except (ExportParseError, IncompleteFileError) as exc:
-                context.log.error(f"{partition_key} not loaded: {exc}")
-                failures[partition_key] = str(exc)
-                continue
-            warehouse.replace_date(
-                settings.location_id, business_date, {t: day.tables[t] for t in selected}
-            )
-            for table in selected:
-                yield dg.AssetMaterialization(
-                    asset_key=asset_key(table),
-                    partition=partition_key,
-                    metadata=materialization_metadata(day, table),
-                )
-            if check_selected:
-                yield closure_evaluation(context, day, partition_key, thresholds)
+                for table in selected:
+                    yield dg.AssetMaterialization(
+                        asset_key=asset_key(table),
+                        partition=partition_key,
+                        metadata=materialization_metadata(day, table),
+                    )
+                if check_selected:
+                    yield closure_evaluation(context, day, partition_key, thresholds)
         if failures:
             raise dg.Failure(
                 description="; ".join(f"{d} not loaded: {e}" for d, e in failures.items()),

@@ -8,16 +8,17 @@ half a date.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
 from dagster import ConfigurableResource
-from dagster_duckdb import DuckDBResource
 from pydantic import Field as ConfigField
 from pydantic import PrivateAttr
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
 
 from toast_pipeline.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
 from toast_pipeline.export.specs import Field, Kind
@@ -39,6 +40,11 @@ class Warehouse(ConfigurableResource, ABC):
     @abstractmethod
     def table(self, name: str) -> str:
         """The fully qualified name of a warehouse table."""
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Hold what a run of many dates should open once (a no-op unless a warehouse needs it)."""
+        yield
 
     def business_days(self, location_id: str) -> pl.DataFrame:
         """One row per loaded date: the verdict and what was delivered."""
@@ -84,25 +90,58 @@ def duckdb_type(field: Field) -> str:
     return DUCKDB_TYPES[field.kind]
 
 
+def _is_lock_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
 class DuckDBWarehouse(Warehouse):
     """An embedded DuckDB file: the default, so a fresh checkout needs no cloud account.
 
-    DuckDB allows one writing process per file; a second writer waits and retries on the lock
-    (dagster-duckdb's connection backoff), so concurrent runs queue instead of failing.
+    DuckDB allows one process at a time per file. A run holds the file for its whole batch of
+    dates (opening and checkpointing it per date would cost more than the writes); another
+    process waits for the lock, up to `lock_timeout_seconds`, so concurrent runs queue instead
+    of failing.
     """
 
     path: str = ConfigField(default="data/toast.duckdb", description="DuckDB database file")
     schema_name: str = ConfigField(default="toast", description="Schema holding the tables")
+    lock_timeout_seconds: float = ConfigField(
+        default=900, description="How long to wait for another process to release the file"
+    )
 
     _tables_ready: bool = PrivateAttr(default=False)
+    _conn: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
 
     def table(self, name: str) -> str:
         # Three parts: with the default file name the catalog is also called "toast".
         return f'"{Path(self.path).stem}"."{self.schema_name}"."{name}"'
 
-    def _connection(self):
+    def _open(self) -> duckdb.DuckDBPyConnection:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        return DuckDBResource(database=self.path).get_connection()
+        retrying = Retrying(
+            retry=retry_if_exception(_is_lock_conflict),
+            wait=wait_random(0.05, 0.5),
+            stop=stop_after_delay(self.lock_timeout_seconds),
+            reraise=True,
+        )
+        return retrying(duckdb.connect, self.path)
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        if self._conn is not None:
+            yield
+            return
+        self._conn = self._open()
+        try:
+            yield
+        finally:
+            conn, self._conn = self._conn, None
+            conn.close()
+
+    @contextmanager
+    def _connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.session():
+            yield self._conn
 
     def ensure_tables(self, conn: duckdb.DuckDBPyConnection) -> None:
         """Create the schema and tables from the specs; add any column a newer spec has.
