@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
+import holidays
+
 DEFAULT_START_DATE = "2024-03-01"
 DEFAULT_TIMEZONE = "America/Chicago"
 DEFAULT_LOCATION_ID = "185129"
@@ -25,6 +27,8 @@ class LocationSettings:
     start_date: date = date.fromisoformat(DEFAULT_START_DATE)
     timezone: str = DEFAULT_TIMEZONE
     warehouse: str = "duckdb"
+    holiday_country: str | None = "US"  # public holidays the closure rules and analysis know
+    holiday_subdivision: str | None = None  # a state or province, e.g. TX
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LocationSettings:
@@ -42,9 +46,20 @@ class LocationSettings:
         warehouse = env.get("TOAST_WAREHOUSE", "duckdb").lower()
         if warehouse != "duckdb":
             raise ValueError(f"TOAST_WAREHOUSE must be 'duckdb', got {warehouse!r}")
+        country = env.get("TOAST_HOLIDAY_COUNTRY", "US").strip() or None
+        subdivision = env.get("TOAST_HOLIDAY_SUBDIVISION", "").strip() or None
+        if country and country.lower() == "none":
+            country = None
+        if country:
+            try:
+                holidays.country_holidays(country, subdiv=subdivision)
+            except NotImplementedError as exc:
+                raise ValueError(f"TOAST_HOLIDAY_COUNTRY/SUBDIVISION: {exc}") from None
         return cls(
             location_id=env.get("TOAST_LOCATION_ID", DEFAULT_LOCATION_ID),
             start_date=start_date,
             timezone=timezone,
             warehouse=warehouse,
+            holiday_country=country,
+            holiday_subdivision=subdivision,
         )

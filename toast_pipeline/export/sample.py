@@ -230,7 +230,8 @@ def generate_export(
     `closure_deliveries` is closed in the given way (an emergency closure unless a rule closes
     it anyway). `quirk_rate` is the chance, per date and quirk kind, that the quirk shows up.
     `volume_factors` scales an open date's orders (a storm at 0.25, a half day at 0.5) so labelled
-    exports can hold slow days the caller knows about. The same arguments give the same bytes.
+    exports can hold slow days the caller knows about; it replaces the generator's own random slow
+    day on that date. The same arguments give the same bytes.
     """
     damaged = dict(damaged_dates or {})
     forced = dict(closure_deliveries or {})
@@ -1164,7 +1165,9 @@ class _DayWriter:
     ) -> SampleDay:
         plan = self.streams.plan
         factor = WEEKDAY_FACTORS[business_date.weekday()] * plan.lognormvariate(0, 0.15) * volume
-        if plan.random() < SLOW_DAY_RATE:
+        # A caller's volume factor replaces the generator's own slow-day draw (still drawn, so the
+        # plan stream stays aligned).
+        if plan.random() < SLOW_DAY_RATE and volume == 1.0:
             factor *= 0.35
         n_orders = max(MIN_OPEN_ORDERS, round(orders_per_day * factor))
         sales = _sales(self.streams.sales, business_date, n_orders)

@@ -1,8 +1,9 @@
 """Where loaded dates live: one interface, a DuckDB file by default.
 
-The assets only ever call `replace_date`; each implementation makes that one atomic transaction
-(the date's old rows out, the new ones in), so a re-run never duplicates and a crash never leaves
-half a date.
+The load calls `replace_date`; each implementation makes that one atomic transaction (the date's old
+rows out, the new ones in), so a re-run never duplicates and a crash never leaves half a date.
+`rewrite_verdicts` changes only the verdict of dates already loaded (their business_days row and
+closure markers, never real rows); `replace_analysis` stores what the analysis assets compute.
 """
 
 from __future__ import annotations
@@ -30,6 +31,17 @@ class Warehouse(ConfigurableResource, ABC):
         self, location_id: str, business_date: date, tables: Mapping[str, pl.DataFrame]
     ) -> None:
         """Atomically replace one location's date in every given table."""
+
+    @abstractmethod
+    def rewrite_verdicts(
+        self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
+    ) -> None:
+        """Atomically give loaded dates a new verdict: per date, replace its business_days row and
+        its closure marker rows (`closure_indicator` true) with the given frames."""
+
+    @abstractmethod
+    def replace_analysis(self, name: str, location_id: str, frame: pl.DataFrame) -> None:
+        """Replace one location's rows of an analysis table, creating it from the frame's schema."""
 
     @abstractmethod
     def query(self, sql: str) -> pl.DataFrame:
@@ -137,16 +149,59 @@ class DuckDBWarehouse(Warehouse):
                         "WHERE location_id = ? AND business_date = ?",
                         [location_id, business_date],
                     )
-                    if frame.height:
-                        conn.register("incoming", frame.to_arrow())
-                        conn.execute(
-                            f"INSERT INTO {self.table(table)} BY NAME SELECT * FROM incoming"
-                        )
-                        conn.unregister("incoming")
+                    self._insert(conn, table, frame)
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+    def rewrite_verdicts(
+        self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
+    ) -> None:
+        if not tables_by_date:
+            return
+        with self._connection() as conn:
+            self.ensure_tables(conn)
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                for business_date, tables in tables_by_date.items():
+                    for table, frame in tables.items():
+                        only_markers = "" if table == BUSINESS_DAYS else " AND closure_indicator"
+                        conn.execute(
+                            f"DELETE FROM {self.table(table)} "
+                            f"WHERE location_id = ? AND business_date = ?{only_markers}",
+                            [location_id, business_date],
+                        )
+                        self._insert(conn, table, frame)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def replace_analysis(self, name: str, location_id: str, frame: pl.DataFrame) -> None:
+        if name in WAREHOUSE_TABLES:
+            raise ValueError(f"{name} is a load table, not an analysis table")
+        with self._connection() as conn:
+            self.ensure_tables(conn)
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                conn.register("incoming", frame.to_arrow())
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {self.table(name)} AS SELECT * FROM incoming LIMIT 0"
+                )
+                conn.execute(f"DELETE FROM {self.table(name)} WHERE location_id = ?", [location_id])
+                conn.unregister("incoming")
+                self._insert(conn, name, frame)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _insert(self, conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+        if frame.height:
+            conn.register("incoming", frame.to_arrow())
+            conn.execute(f"INSERT INTO {self.table(table)} BY NAME SELECT * FROM incoming")
+            conn.unregister("incoming")
 
     def query(self, sql: str) -> pl.DataFrame:
         with self._connection() as conn:
