@@ -155,7 +155,7 @@ def judge_day(
     why = _pattern_words(holiday, usually_closed, history, weekday)
 
     if summary.files_found == 0:
-        return _judge_missing(business_date, facts, rules, holiday, usually_closed, why, details)
+        return _judge_missing(business_date, facts, rules, history, holiday, why, details)
     if summary.records == 0 and summary.files_found >= rules.floors.min_files:
         details["pattern"] = pattern
         return Verdict(
@@ -229,23 +229,28 @@ def _judge_missing(
     business_date: date,
     facts: Mapping[date, DaySummary],
     rules: ClosureRules,
+    history: _History,
     holiday: str | None,
-    usually_closed: bool,
     why: str,
     details: dict[str, object],
 ) -> Verdict:
-    """No folder: an outage if many in a row are missing; else a closure if the calendar or the
-    weekday explains it or the export delivered the day after; else a gap that may still fill."""
-    run = [business_date]
+    """No folder: a closure on a weekday that is usually closed; an outage if many folders in a row
+    are missing on days normally open; else a closure on a holiday or when the export delivered the
+    day after; else a gap that may still fill."""
+    if history.usually_closed(business_date.weekday()):
+        details["pattern"] = "weekly"
+        return Verdict(ClosureReason.NO_FILES, f"closed: no Toast files were delivered{why}", details)
+    run, unexplained = [business_date], 1
     for step in (-1, 1):
         d = business_date + timedelta(days=step)
-        while d in facts and facts[d].files_found == 0 and len(run) <= rules.max_missing_run:
+        while d in facts and facts[d].files_found == 0 and unexplained <= rules.max_missing_run:
             run.append(d)
+            unexplained += not history.usually_closed(d.weekday())
             d += timedelta(days=step)
     run.sort()
     after = run[-1] + timedelta(days=1)
     details["missing_run"] = [run[0].isoformat(), run[-1].isoformat()]
-    if len(run) > rules.max_missing_run:
+    if unexplained > rules.max_missing_run:
         details["pattern"] = None
         return Verdict(
             ClosureReason.DELIVERY_GAP,
@@ -253,8 +258,8 @@ def _judge_missing(
             f"a row from {run[0]} on days normally open: looks like an outage, not a closure",
             details,
         )
-    if holiday or usually_closed:
-        details["pattern"] = "holiday" if holiday else "weekly"
+    if holiday:
+        details["pattern"] = "holiday"
         return Verdict(ClosureReason.NO_FILES, f"closed: no Toast files were delivered{why}", details)
     if after in facts and facts[after].files_found > 0:
         details["pattern"] = "unscheduled"
@@ -326,16 +331,22 @@ class _History:
         busy = _quantile(sorted(s.orders for _, s in window), 0.75) if window else 0
         floor = max(rules.closed_fraction * busy, rules.stray_orders + 1) if busy > 2 * rules.stray_orders else 1
         self.open = [(d, s) for d, s in window if s.files_found > 0 and s.orders >= floor]
-        same = [(d, s) for d, s in window if d.weekday() == business_date.weekday()]
-        self.same_open = [(d, s) for d, s in self.open if d.weekday() == business_date.weekday()]
-        self.weekday_known = len(same)
-        self.weekday_closed = len(same) - len(self.same_open)
+        weekday = business_date.weekday()
+        self.same_open = [(d, s) for d, s in self.open if d.weekday() == weekday]
+        self.known = [sum(d.weekday() == w for d, _ in window) for w in range(7)]
+        self.closed = [self.known[w] - sum(d.weekday() == w for d, _ in self.open) for w in range(7)]
+        self.weekday_known, self.weekday_closed = self.known[weekday], self.closed[weekday]
+        self.weekday = weekday
+
+    def usually_closed(self, weekday: int) -> bool:
+        """Closed on most of the weekday's dates in the lookback: a regular weekly closure."""
+        return (
+            self.known[weekday] >= self.rules.min_same_weekday
+            and self.closed[weekday] >= self.rules.weekly_closed_share * self.known[weekday]
+        )
 
     def weekday_usually_closed(self) -> bool:
-        return (
-            self.weekday_known >= self.rules.min_same_weekday
-            and self.weekday_closed >= self.rules.weekly_closed_share * self.weekday_known
-        )
+        return self.usually_closed(self.weekday)
 
     def baseline(self, usually_closed: bool) -> Baseline | None:
         if not usually_closed and len(self.same_open) >= 2:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from toast_pipeline.analysis_assets import analysis_automation_sensor, build_analysis_assets
 from toast_pipeline.assets import GROUP, build_toast_assets
 from toast_pipeline.resources.sftp import ExportSource, SFTPExportSource
 from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
@@ -60,8 +61,9 @@ def build_definitions(
         description="Load Toast export dates into the warehouse and judge each date open or closed.",
     )
     return dg.Definitions(
-        assets=[toast_assets],
+        assets=[toast_assets, *build_analysis_assets(settings)],
         jobs=[daily_job],
+        sensors=[analysis_automation_sensor()],
         resources={"source": source, "warehouse": warehouse},
     )
 

@@ -58,6 +58,24 @@ class Warehouse(ConfigurableResource, ABC):
             f"WHERE location_id = '{_sql_text(location_id)}' ORDER BY business_date"
         )
 
+    def daily_totals(self, location_id: str) -> pl.DataFrame:
+        """Per open date: orders, covers, net sales and tips (voids and closure dates left out),
+        and checks. Plain SQL that DuckDB and BigQuery both run."""
+        loc = f"'{_sql_text(location_id)}'"
+        return self.query(
+            "SELECT o.business_date, o.orders, o.covers, o.net_sales, o.tips, COALESCE(c.checks, 0) AS checks "
+            "FROM (SELECT business_date, COUNT(*) AS orders, SUM(COALESCE(number_of_guests, 0)) AS covers, "
+            "SUM(COALESCE(amount, 0)) AS net_sales, SUM(COALESCE(tip, 0)) AS tips "
+            f"FROM {self.table('order_details')} WHERE location_id = {loc} AND NOT closure_indicator "
+            "AND NOT COALESCE(voided, FALSE) GROUP BY business_date) AS o "
+            f"JOIN (SELECT business_date FROM {self.table(BUSINESS_DAYS)} "
+            f"WHERE location_id = {loc} AND status = 'open') AS b ON b.business_date = o.business_date "
+            "LEFT JOIN (SELECT business_date, COUNT(*) AS checks "
+            f"FROM {self.table('check_details')} WHERE location_id = {loc} AND NOT closure_indicator "
+            "GROUP BY business_date) AS c ON c.business_date = o.business_date "
+            "ORDER BY o.business_date"
+        )
+
     def row_counts(self, location_id: str) -> dict[str, int]:
         """Rows per table for a location, closure markers included."""
         counts = {}
