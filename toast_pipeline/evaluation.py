@@ -104,10 +104,12 @@ def labelled_export(
     labels = {}
     for day in export.days:
         d = day.business_date
+        folder = export.location_dir / day.folder_name
+        if d in outage and folder.exists():  # nothing is delivered during an outage
+            shutil.rmtree(folder)
         if day.status == "closed":
             labels[d] = "closed"
         elif d in outage:
-            shutil.rmtree(export.location_dir / day.folder_name)
             labels[d] = "outage"
         elif d in factors:
             labels[d] = "half_day" if factors[d] == HALF_DAY else "storm"
