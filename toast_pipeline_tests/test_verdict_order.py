@@ -16,14 +16,14 @@ from toast_pipeline.settings import LocationSettings
 
 LOCATION = "185129"
 START = date(2024, 4, 1)
-DAYS = 10
+DAYS = 7
 DATES = [START + timedelta(days=i) for i in range(DAYS)]
 CHECK_KEY = dg.AssetCheckKey(BUSINESS_DAYS_KEY, CLOSURE_CHECK)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, sftp_server_factory):
-    """Ten days: the first three judged by the floors, the rest against what came before."""
+    """A week: the first days judged by the floors, the later ones against the open days before."""
     export = generate_export(
         tmp_path_factory.mktemp("order_export"),
         location_id=LOCATION,
@@ -35,12 +35,11 @@ def server(tmp_path_factory, sftp_server_factory):
         random_closure_rate=0.0,
         quirks=False,
         closure_deliveries={
-            date(2024, 4, 3): "no_folder",
+            date(2024, 4, 2): "no_folder",
             date(2024, 4, 5): "catering",
-            date(2024, 4, 8): "header_only",
-            date(2024, 4, 10): "no_folder",  # nothing after it: a gap, however it is loaded
+            date(2024, 4, 7): "no_folder",  # nothing after it: a gap, however it is loaded
         },
-        volume_factors={date(2024, 4, 9): 0.25},
+        volume_factors={date(2024, 4, 6): 0.25},
     )
     return sftp_server_factory(export.root)
 
@@ -52,7 +51,8 @@ def load(server, sftp_source_factory, tmp_path, batches: list[list[date]]):
     job = build_definitions(settings, source=sftp_source_factory(server), warehouse=warehouse).resolve_job_def(
         DAILY_JOB
     )
-    with dg.instance_for_test() as instance:
+    # In-memory storage: the runs' events need not outlive the test, and it is several times faster.
+    with dg.DagsterInstance.ephemeral() as instance:
         for batch in batches:
             tags = {
                 "dagster/asset_partition_range_start": min(batch).isoformat(),
@@ -80,7 +80,7 @@ def load(server, sftp_source_factory, tmp_path, batches: list[list[date]]):
 def test_reverse_one_by_one_batches_and_one_run_give_the_same_verdicts(server, sftp_source_factory, tmp_path):
     one_run = load(server, sftp_source_factory, tmp_path, [DATES])
     reverse = load(server, sftp_source_factory, tmp_path, [[d] for d in reversed(DATES)])
-    batches = load(server, sftp_source_factory, tmp_path, [DATES[6:], DATES[:3], DATES[3:6]])
+    batches = load(server, sftp_source_factory, tmp_path, [DATES[3:], DATES[:3]])
 
     verdicts, markers, evaluations, facts = one_run
     for other in (reverse, batches):
@@ -95,9 +95,9 @@ def test_reverse_one_by_one_batches_and_one_run_give_the_same_verdicts(server, s
     statuses = dict(zip(verdicts.get_column("business_date"), verdicts.get_column("closure_reason")))
     assert statuses == {
         **{d: None for d in DATES},
-        date(2024, 4, 3): "no_files",  # the export went on the day after
-        date(2024, 4, 5): "low_activity",  # one catering order
-        date(2024, 4, 8): "low_activity",  # headers only
-        date(2024, 4, 10): "delivery_gap",  # nothing delivered after it
+        date(2024, 4, 2): "no_files",  # the export went on the day after
+        date(2024, 4, 5): "low_activity",  # one catering order, against the days before
+        date(2024, 4, 7): "delivery_gap",  # nothing delivered after it
     }
-    assert evaluations[date(2024, 4, 9).isoformat()] == (True, "open")  # the storm
+    assert evaluations["2024-04-06"] == (True, "open")  # the storm
+    assert "quiet day (3 open days of any weekday before)" in expected[date(2024, 4, 5)].explanation
