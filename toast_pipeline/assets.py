@@ -11,6 +11,7 @@ never depends on the order dates were loaded in.
 """
 
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -203,7 +204,7 @@ def rejudge(
     warehouse: Warehouse,
     settings: LocationSettings,
     rules: ClosureRules,
-    calendar,
+    calendar: Mapping[date, str],
     written: list[date],
     check_selected: bool,
 ):
