@@ -4,10 +4,15 @@ One step reads a date's folder once and serves every selected table. A run may c
 dates (a ranged backfill run): each date is fetched, judged and written on its own, and gets its
 own materialization and check evaluation, so per-date truth survives batching. A date whose files
 are malformed writes nothing and fails alone; the other dates of the run still load.
+
+Verdicts are learnt from the location's stored history (`baselines.py`); after its dates are written
+the run re-judges the stored dates whose history they belong to (`verdicts.py`), so a date's verdict
+never depends on the order dates were loaded in.
 """
 
 
 import warnings
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -20,13 +25,15 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 from pydantic import Field as ConfigField
 
-from toast_pipeline.closures import ClosureThresholds
+from toast_pipeline.baselines import ClosureRules, public_holidays
+from toast_pipeline.closures import ClosureThresholds, DaySummary, Verdict
 from toast_pipeline.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES, DayLoad, build_day_load
 from toast_pipeline.export.parse import ExportParseError, polars_dtype
 from toast_pipeline.export.specs import SPECS_BY_TABLE, TABLE_SPECS
 from toast_pipeline.resources.sftp import ExportSource, IncompleteFileError
 from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.settings import LocationSettings
+from toast_pipeline.verdicts import VerdictBook
 
 GROUP = "toast"
 CLOSURE_CHECK = "closure_detection"
@@ -40,11 +47,28 @@ def asset_key(table: str) -> dg.AssetKey:
 
 
 class LoadConfig(dg.Config):
-    """Closure thresholds (the seed's values by default): a date below any of them is closed."""
+    """Closure rules: learnt from history; the fixed floors apply while history is short."""
 
+    closed_fraction: float = ConfigField(
+        default=0.1, description="Closed below this share of the weekday's normal orders or net sales"
+    )
+    stray_orders: int = ConfigField(default=2, description="At most this many orders: stray rows, closed")
+    lookback_weeks: int = ConfigField(default=8, description="Weeks of history a baseline is learnt from")
+    max_missing_run: int = ConfigField(
+        default=3, description="More missing folders in a row than this: a delivery gap, not closures"
+    )
     min_files: int = ConfigField(default=4, description="Fewer Toast files than this: closed")
-    min_records: int = ConfigField(default=10, description="Fewer data rows than this: closed")
-    min_net_sales: str = ConfigField(default="50", description="Net sales below this: closed")
+    min_records: int = ConfigField(default=10, description="Floor: fewer data rows than this: closed")
+    min_net_sales: str = ConfigField(default="50", description="Floor: net sales below this: closed")
+
+    def rules(self) -> ClosureRules:
+        return ClosureRules(
+            closed_fraction=self.closed_fraction,
+            stray_orders=self.stray_orders,
+            lookback_weeks=self.lookback_weeks,
+            max_missing_run=self.max_missing_run,
+            floors=self.thresholds(),
+        )
 
     def thresholds(self) -> ClosureThresholds:
         try:
@@ -88,8 +112,9 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
             asset=BUSINESS_DAYS_KEY,
             partitions_def=partitions_def,
             description=(
-                "Per date: open, or closed (no_files, insufficient_files, low_activity, low_sales). "
-                "A closed date fails with WARN severity; its metadata holds the numbers."
+                "Per date: open, closed (no_files, insufficient_files, low_activity, low_sales) or "
+                "a probable delivery gap. A closed date fails with WARN severity, a gap with ERROR; "
+                "the metadata holds the numbers, the learnt baseline and the thresholds."
             ),
         )
 
@@ -108,11 +133,14 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
         source: ExportSource,
         warehouse: Warehouse,
     ):
-        thresholds = config.thresholds()
+        rules = config.rules()
+        calendar = public_holidays(settings.holiday_country, settings.holiday_subdivision)
         selected = [key.path[-1] for key in context.selected_asset_keys]
         check_selected = bool(context.selected_asset_check_keys)
         failures: dict[str, str] = {}
         with warehouse.session():
+            book = VerdictBook(warehouse.business_days(settings.location_id), rules, calendar)
+            written: list[date] = []
             for partition_key in context.partition_keys:
                 business_date = date.fromisoformat(partition_key)
                 try:
@@ -123,8 +151,8 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
                         delivery.files,
                         loaded_at=datetime.now(UTC),
                         timezone=settings.timezone,
-                        thresholds=thresholds,
                         other_files=[f.name for f in delivery.listing if f.name not in TOAST_FILES],
+                        verdict_for=lambda summary, d=business_date: book.verdict_for(d, summary),
                     )
                 except (ExportParseError, IncompleteFileError) as exc:
                     context.log.error(f"{partition_key} not loaded: {exc}")
@@ -133,6 +161,9 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
                 warehouse.replace_date(
                     settings.location_id, business_date, {t: day.tables[t] for t in selected}
                 )
+                if BUSINESS_DAYS in selected:
+                    book.record(day.tables[BUSINESS_DAYS], day.summary)
+                    written.append(business_date)
                 for table in selected:
                     yield dg.AssetMaterialization(
                         asset_key=asset_key(table),
@@ -140,7 +171,9 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
                         metadata=materialization_metadata(day, table),
                     )
                 if check_selected:
-                    yield closure_evaluation(context, day, partition_key, thresholds)
+                    yield closure_evaluation(context, day.summary, day.verdict, partition_key, rules)
+            if written:
+                yield from rejudge(context, warehouse, settings, rules, calendar, written, check_selected)
         if failures:
             raise dg.Failure(
                 description="; ".join(f"{d} not loaded: {e}" for d, e in failures.items()),
@@ -175,8 +208,40 @@ def materialization_metadata(day: DayLoad, table: str) -> dict[str, object]:
     return metadata
 
 
+def rejudge(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    settings: LocationSettings,
+    rules: ClosureRules,
+    calendar: Mapping[date, str],
+    written: list[date],
+    check_selected: bool,
+):
+    """Rewrite the stored verdicts the written dates changed; each gets a new materialization of
+    its business_days partition and a new check evaluation. Reads the facts afresh, so dates other
+    runs wrote meanwhile count too."""
+    book = VerdictBook(warehouse.business_days(settings.location_id), rules, calendar)
+    stale = book.stale(written)
+    if not stale:
+        return
+    warehouse.rewrite_verdicts(settings.location_id, book.rewrites(stale, datetime.now(UTC)))
+    for business_date, verdict in stale.items():
+        partition_key = business_date.isoformat()
+        context.log.info(f"{partition_key} re-judged: {verdict.status} ({verdict.explanation})")
+        metadata = {"day_status": verdict.status, "rejudged": True}
+        if verdict.reason is not None:
+            metadata["closure_reason"] = str(verdict.reason)
+        yield dg.AssetMaterialization(asset_key=BUSINESS_DAYS_KEY, partition=partition_key, metadata=metadata)
+        if check_selected:
+            yield closure_evaluation(context, book.facts[business_date], verdict, partition_key, rules)
+
+
 def closure_evaluation(
-    context: dg.AssetExecutionContext, day: DayLoad, partition_key: str, thresholds: ClosureThresholds
+    context: dg.AssetExecutionContext,
+    summary: DaySummary,
+    verdict: Verdict,
+    partition_key: str,
+    rules: ClosureRules,
 ) -> dg.AssetCheckEvaluation:
     """One evaluation per date, bound to that date's business_days materialization."""
     records = context.instance.fetch_materializations(
@@ -189,13 +254,12 @@ def closure_evaluation(
         if records
         else None
     )
-    summary, verdict = day.summary, day.verdict
     return dg.AssetCheckEvaluation(
         asset_key=BUSINESS_DAYS_KEY,
         check_name=CLOSURE_CHECK,
         passed=verdict.is_open,
         partition=partition_key,
-        severity=dg.AssetCheckSeverity.WARN,
+        severity=dg.AssetCheckSeverity.ERROR if verdict.is_gap else dg.AssetCheckSeverity.WARN,
         description=f"{verdict.status}: {verdict.explanation}",
         target_materialization_data=target,
         metadata={
@@ -207,12 +271,11 @@ def closure_evaluation(
             "orders": summary.orders,
             "net_sales": dg.MetadataValue.text(str(summary.net_sales)),
             "rows_per_table": dg.MetadataValue.json(summary.rows),
-            "thresholds": dg.MetadataValue.json(
-                {
-                    "min_files": thresholds.min_files,
-                    "min_records": thresholds.min_records,
-                    "min_net_sales": str(thresholds.min_net_sales),
-                }
-            ),
+            "baseline": dg.MetadataValue.json(verdict.details.get("baseline", {})),
+            "threshold": dg.MetadataValue.json(verdict.details.get("threshold", {})),
+            "pattern": dg.MetadataValue.text(str(verdict.details.get("pattern") or "none")),
+            "holiday": dg.MetadataValue.text(str(verdict.details.get("holiday") or "none")),
+            "weekday_history": dg.MetadataValue.text(str(verdict.details.get("weekday_closed", ""))),
+            "rules": dg.MetadataValue.json(rules.as_metadata()),
         },
     )

@@ -251,11 +251,14 @@ class Watcher:
                     continue
                 metadata = materialization.metadata
                 day = date.fromisoformat(materialization.partition)
+                previous = self.progress.outcomes.get(day)
+                # A re-judged date keeps the rows of its load; only its verdict changed.
+                rows = metadata["rows_loaded"].value if "rows_loaded" in metadata else (previous.rows if previous else 0)
                 self.progress.outcomes[day] = DateOutcome(
                     day,
                     metadata["day_status"].value,
                     metadata["closure_reason"].value if "closure_reason" in metadata else None,
-                    int(metadata["rows_loaded"].value),
+                    int(rows),
                 )
         return self.progress
 

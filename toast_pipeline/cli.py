@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from datetime import date
@@ -58,6 +59,12 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--data-dir", type=Path, default=Path("data"))
     serve.add_argument("--port", type=int, default=2222)
+    closures = commands.add_parser(
+        "closures",
+        help="print the business closure analysis of the loaded dates (warehouse and location "
+        "from the TOAST_* environment)",
+    )
+    closures.add_argument("--location", help="location folder number (default TOAST_LOCATION_ID)")
     return root
 
 
@@ -100,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         from toast_pipeline.demo import serve_sample
 
         return serve_sample(args.data_dir, args.port, console)
+    if args.command == "closures":
+        from toast_pipeline.analysis_assets import print_closures
+
+        return print_closures(os.environ, args.location, console)
     return 2
 
 

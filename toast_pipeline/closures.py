@@ -1,12 +1,14 @@
-"""Was the restaurant open on a business date? A pure verdict from what was delivered.
+"""Was the restaurant open on a business date? The verdict type and the seed's fixed rules.
 
-The rules are the seed's fixed thresholds, kept in one config object so they can be tuned per
-location; the verdict carries the numbers it was reached from so the check can show them.
+The seed's rules judge a date from its own delivery alone; `baselines.py` judges it against the
+location's learnt normal and falls back to these rules (as floors) while history is short. A verdict
+carries the numbers it was reached from so the check can show them.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -16,6 +18,8 @@ class ClosureReason(enum.StrEnum):
     INSUFFICIENT_FILES = "insufficient_files"
     LOW_ACTIVITY = "low_activity"
     LOW_SALES = "low_sales"
+    # Not a closure: the folder is missing or partial on a day that was probably open.
+    DELIVERY_GAP = "delivery_gap"
 
 
 @dataclass(frozen=True)
@@ -43,15 +47,31 @@ class DaySummary:
 
 @dataclass(frozen=True)
 class Verdict:
+    """Open, closed with a reason, or a probable delivery gap (neither: the data may be missing).
+
+    `details` holds the numbers behind the verdict (baseline, thresholds, ratios) for the check.
+    """
+
     reason: ClosureReason | None
     explanation: str
+    details: Mapping[str, object] = field(default_factory=dict, compare=False)
 
     @property
     def is_open(self) -> bool:
         return self.reason is None
 
     @property
+    def is_gap(self) -> bool:
+        return self.reason is ClosureReason.DELIVERY_GAP
+
+    @property
+    def is_closed(self) -> bool:
+        return not self.is_open and not self.is_gap
+
+    @property
     def status(self) -> str:
+        if self.is_gap:
+            return "delivery_gap"
         return "open" if self.is_open else "closed"
 
 

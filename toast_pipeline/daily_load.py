@@ -8,7 +8,7 @@ order rung in on a closed day is real money.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -76,10 +76,12 @@ def build_day_load(
     timezone: str,
     thresholds: ClosureThresholds = ClosureThresholds(),
     other_files: Sequence[str] = (),
+    verdict_for: Callable[[DaySummary], Verdict] | None = None,
 ) -> DayLoad:
     """Raises ExportParseError (naming file, line, column) if any Toast file is malformed.
 
-    `other_files` names files of the folder that were listed but not fetched.
+    `other_files` names files of the folder that were listed but not fetched. `verdict_for` judges
+    the date (the learnt rules need the location's history); without it the seed's rules do.
     """
     folder = folder_path(location_id, business_date)
     by_lower_name = {name.lower(): name for name in files}
@@ -97,7 +99,7 @@ def build_day_load(
     ignored = sorted({name for name in files if name.lower() not in known} | set(other_files))
 
     summary = summarize(parsed)
-    verdict = judge(summary, thresholds)
+    verdict = judge(summary, thresholds) if verdict_for is None else verdict_for(summary)
     context = _RowContext(business_date, location_id, verdict, loaded_at)
     tables = {
         spec.table: _warehouse_frame(spec, parsed.get(spec.table), context) for spec in TABLE_SPECS
@@ -138,18 +140,51 @@ def _warehouse_frame(spec: TableSpec, parsed: ParsedFile | None, ctx: _RowContex
             pl.lit(parsed.source, pl.String).alias("source_file"),
             pl.lit(ctx.loaded_at, schema["loaded_at"]).alias("loaded_at"),
         ).select(schema.names())
-    if ctx.verdict.is_open:
+    if not ctx.verdict.is_closed:
         return pl.DataFrame(schema=schema)
+    return marker_frame(spec, ctx.business_date, ctx.location_id, ctx.verdict, ctx.loaded_at)
+
+
+def marker_frame(
+    spec: TableSpec, business_date: date, location_id: str, verdict: Verdict, loaded_at: datetime
+) -> pl.DataFrame:
+    """The one row that stands for a closed date in a table without rows."""
+    schema = frame_schema(spec.fields)
     marker = {
-        "business_date": [ctx.business_date],
-        "location_id": [ctx.location_id],
+        "business_date": [business_date],
+        "location_id": [location_id],
         "closure_indicator": [True],
-        "closure_reason": [str(ctx.verdict.reason)],
-        "loaded_at": [ctx.loaded_at],
+        "closure_reason": [str(verdict.reason)],
+        "loaded_at": [loaded_at],
     }
     return pl.DataFrame(marker).cast({k: schema[k] for k in marker}).select(
         [pl.col(n) if n in marker else pl.lit(None, schema[n]).alias(n) for n in schema.names()]
     )
+
+
+def rejudged_tables(
+    business_day: Mapping[str, object], verdict: Verdict, loaded_at: datetime
+) -> dict[str, pl.DataFrame]:
+    """A stored date's business_days row under a new verdict, and its new closure markers.
+
+    Markers go to the tables the date had no rows in, as when it was loaded; real rows stay.
+    """
+    row = {
+        **business_day,
+        "status": verdict.status,
+        "closure_reason": None if verdict.reason is None else str(verdict.reason),
+        "explanation": verdict.explanation,
+    }
+    business_date, location_id = row["business_date"], row["location_id"]
+    tables = {BUSINESS_DAYS: pl.DataFrame([row], schema=frame_schema(BUSINESS_DAYS_FIELDS))}
+    for spec in TABLE_SPECS:
+        empty = not row[f"{spec.table}_rows"]
+        tables[spec.table] = (
+            marker_frame(spec, business_date, location_id, verdict, loaded_at)
+            if verdict.is_closed and empty
+            else pl.DataFrame(schema=frame_schema(spec.fields))
+        )
+    return tables
 
 
 def _business_day_row(

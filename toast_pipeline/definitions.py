@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from toast_pipeline.analysis_assets import analysis_automation_sensor, build_analysis_assets
 from toast_pipeline.assets import GROUP, build_toast_assets
 from toast_pipeline.resources.sftp import ExportSource, SFTPExportSource
 from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
@@ -62,9 +63,12 @@ def build_definitions(
         description="Load Toast export dates into the warehouse and judge each date open or closed.",
     )
     return dg.Definitions(
-        assets=[toast_assets],
+        assets=[toast_assets, *build_analysis_assets(settings)],
         jobs=[daily_job],
-        sensors=[build_new_folder_sensor(settings, daily_job, partitions_def)],
+        sensors=[
+            build_new_folder_sensor(settings, daily_job, partitions_def),
+            analysis_automation_sensor(),
+        ],
         schedules=[build_daily_schedule(settings, daily_job, partitions_def)],
         resources={"source": source, "warehouse": warehouse},
         # One step per run: a subprocess per step would only add start-up time.

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
+import holidays
+
 DEFAULT_START_DATE = "2024-03-01"
 DEFAULT_TIMEZONE = "America/Chicago"
 DEFAULT_LOCATION_ID = "185129"
@@ -32,6 +34,8 @@ class LocationSettings:
     # A folder still changing after this long is loaded anyway (Toast finishes within an hour).
     folder_max_wait: timedelta = timedelta(hours=3)
     schedule_time: tuple[int, int] = (6, 0)
+    holiday_country: str | None = "US"  # public holidays the closure rules and analysis know
+    holiday_subdivision: str | None = None  # a state or province, e.g. TX
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LocationSettings:
@@ -54,6 +58,15 @@ class LocationSettings:
             at = time.fromisoformat(schedule)
         except ValueError:
             raise ValueError(f"TOAST_SCHEDULE_TIME must be HH:MM, got {schedule!r}") from None
+        country = env.get("TOAST_HOLIDAY_COUNTRY", "US").strip() or None
+        subdivision = env.get("TOAST_HOLIDAY_SUBDIVISION", "").strip() or None
+        if country and country.lower() == "none":
+            country = None
+        if country:
+            try:
+                holidays.country_holidays(country, subdiv=subdivision)
+            except NotImplementedError as exc:
+                raise ValueError(f"TOAST_HOLIDAY_COUNTRY/SUBDIVISION: {exc}") from None
         return cls(
             location_id=env.get("TOAST_LOCATION_ID", DEFAULT_LOCATION_ID),
             start_date=start_date,
@@ -63,6 +76,8 @@ class LocationSettings:
             sensor_interval_seconds=_whole(env, "TOAST_SENSOR_INTERVAL_SECONDS", 120),
             folder_max_wait=timedelta(minutes=_whole(env, "TOAST_FOLDER_MAX_WAIT_MINUTES", 180)),
             schedule_time=(at.hour, at.minute),
+            holiday_country=country,
+            holiday_subdivision=subdivision,
         )
 
 

@@ -142,12 +142,11 @@ def test_materializations_carry_rows_schema_and_checksummed_sources(export, job,
 @pytest.mark.parametrize(
     ("day", "reason"),
     [
-        (date(2024, 4, 2), "no_files"),
         (date(2024, 4, 3), "low_activity"),
         (date(2024, 4, 5), "low_activity"),
         (date(2024, 4, 6), "insufficient_files"),
     ],
-    ids=["no_folder", "header_only", "stray_rows", "few_files"],
+    ids=["header_only", "stray_rows", "few_files"],
 )
 def test_closed_dates_are_flagged_with_their_real_rows_kept(export, job, instance, warehouse, day, reason):
     result = run_dates(job, instance, day)
@@ -161,6 +160,30 @@ def test_closed_dates_are_flagged_with_their_real_rows_kept(export, job, instanc
     assert evaluation.metadata["reason"].value == reason
     business_day = warehouse.business_days(LOCATION).row(0, named=True)
     assert (business_day["status"], business_day["closure_reason"]) == ("closed", reason)
+
+
+def test_a_missing_folder_is_a_delivery_gap_until_the_day_after_is_delivered(job, instance, warehouse):
+    missing = date(2024, 4, 2)
+    alone = run_dates(job, instance, missing)
+    assert alone.success
+    [gap] = alone.get_asset_check_evaluations()
+    assert (gap.metadata["reason"].value, gap.severity) == ("delivery_gap", dg.AssetCheckSeverity.ERROR)
+    assert marker_reasons(warehouse, missing) == {}  # no closure rows over a day that may have had sales
+    assert warehouse.business_days(LOCATION).select("status", "closure_reason").row(0) == (
+        "delivery_gap",
+        "delivery_gap",
+    )
+
+    after = run_dates(job, instance, date(2024, 4, 3))
+    assert after.success
+    evaluations = {e.partition: e for e in after.get_asset_check_evaluations()}
+    rejudged = evaluations["2024-04-02"]
+    assert (rejudged.metadata["reason"].value, rejudged.severity) == ("no_files", dg.AssetCheckSeverity.WARN)
+    assert "the export delivered 2024-04-03" in rejudged.metadata["explanation"].value
+    assert marker_reasons(warehouse, missing) == {spec.table: "no_files" for spec in TABLE_SPECS}
+    assert check_statuses(instance) == {"2024-04-02": "FAILED", "2024-04-03": "FAILED"}
+    rows = warehouse.business_days(LOCATION).select("business_date", "status", "closure_reason").rows()
+    assert rows == [(missing, "closed", "no_files"), (date(2024, 4, 3), "closed", "low_activity")]
 
 
 def test_rerunning_a_date_never_duplicates(export, job, instance, warehouse):

@@ -9,6 +9,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from toast_pipeline.analysis_assets import CLOSURE_SUMMARY_KEY, DAILY_TRENDS_KEY
 from toast_pipeline.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
 from toast_pipeline.definitions import DAILY_JOB, defs
 from toast_pipeline.export.specs import TABLE_SPECS
@@ -26,11 +27,13 @@ def test_definitions_validate_from_the_command_line(tmp_path):
     assert "Validation successful" in result.stderr + result.stdout
 
 
-def test_definitions_hold_eight_assets_the_check_and_the_job(monkeypatch):
+def test_definitions_hold_eight_assets_the_analysis_the_check_and_the_job(monkeypatch):
     monkeypatch.setenv("TOAST_START_DATE", "2024-04-01")
     definitions = defs()
     graph = definitions.resolve_asset_graph()
-    assert graph.get_all_asset_keys() == {dg.AssetKey(["toast", s.table]) for s in TABLE_SPECS} | {BUSINESS_DAYS_KEY}
+    toast = {dg.AssetKey(["toast", s.table]) for s in TABLE_SPECS} | {BUSINESS_DAYS_KEY}
+    assert graph.get_all_asset_keys() == toast | {CLOSURE_SUMMARY_KEY, DAILY_TRENDS_KEY}
+    assert definitions.resolve_job_def(DAILY_JOB).asset_layer.selected_asset_keys == toast
     assert graph.asset_check_keys == {dg.AssetCheckKey(BUSINESS_DAYS_KEY, CLOSURE_CHECK)}
     partitions = definitions.resolve_job_def(DAILY_JOB).partitions_def
     assert partitions.get_first_partition_key() == "2024-04-01"

@@ -30,8 +30,9 @@ from toast_pipeline.graphql_client import (
 )
 
 PROJECT_ROOT = Path(__file__).parents[1]
-# 2024-04-02 has no folder (closed), 04-06 too few files (closed), 04-07 is damaged, 04-08 open.
-DATES = ["2024-04-02", "2024-04-06", "2024-04-07", "2024-04-08"]
+# 2024-04-02 has no folder (a closure, since 04-03 was delivered), 04-03 header-only files
+# (closed), 04-06 too few files (closed), 04-07 is damaged, 04-08 open.
+DATES = ["2024-04-02", "2024-04-03", "2024-04-06", "2024-04-07", "2024-04-08"]
 
 
 def free_port() -> int:
@@ -113,7 +114,7 @@ def test_launch_a_backfill_and_read_its_outcome_through_graphql(webserver):
     )
     before = backfill_status(webserver, backfill_id)
     assert before["status"] == "REQUESTED" and not before["finished"]
-    assert before["num_partitions"] == 4
+    assert before["num_partitions"] == 5
     assert before["tags"]["toast/requested_by"] == "test"
     assert {o["status"] for o in before["dates"].values()} == {"NOT_STARTED"}
 
@@ -128,16 +129,16 @@ def test_launch_a_backfill_and_read_its_outcome_through_graphql(webserver):
     assert status["title"] == "GraphQL client test"
     assert status["end_timestamp"] >= status["timestamp"]
     assert status["failed"] == ["2024-04-07"]
-    assert status["materialized"] == ["2024-04-02", "2024-04-06", "2024-04-08"]
+    assert status["materialized"] == ["2024-04-02", "2024-04-03", "2024-04-06", "2024-04-08"]
     assert status["in_progress"] == []
     assert status["dates"]["2024-04-02"]["day_status"] == "closed"
     assert status["dates"]["2024-04-02"]["closure_reason"] == "no_files"
     assert status["dates"]["2024-04-08"]["day_status"] == "open"
     damaged_run = status["dates"]["2024-04-07"]["run_id"]
     assert status["dates"]["2024-04-08"]["run_id"] == damaged_run  # batch-mates, one run
-    assert sorted(len(run["dates"]) for run in status["runs"]) == [1, 3]
+    assert sorted(len(run["dates"]) for run in status["runs"]) == [2, 3]
     assert status["assets"]["toast/business_days"] == {
-        "targeted": 4, "materialized": 3, "failed": 1, "in_progress": 0
+        "targeted": 5, "materialized": 4, "failed": 1, "in_progress": 0
     }
     assert set(status["assets"]) == {"/".join(key) for key in toast_asset_keys(webserver)}
 

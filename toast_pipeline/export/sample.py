@@ -47,7 +47,11 @@ from toast_pipeline.export.specs import (
 
 OPEN_DELIVERY = "full"
 CLOSED_DELIVERIES = ("no_folder", "header_only", "stray_rows", "few_files")
-DELIVERIES = (OPEN_DELIVERY, *CLOSED_DELIVERIES)
+# Only on request (`closure_deliveries`): a closed day on which a manager rang in one catering order,
+# big enough in records and sales to pass the seed's fixed rules.
+CATERING_DELIVERY = "catering"
+REQUESTABLE_DELIVERIES = (*CLOSED_DELIVERIES, CATERING_DELIVERY)
+DELIVERIES = (OPEN_DELIVERY, *REQUESTABLE_DELIVERIES)
 CLOSED_DELIVERY_WEIGHTS = (35, 25, 25, 15)
 CLOSURE_KINDS = ("holiday", "weekly", "emergency")
 DAMAGE_KINDS = ("unterminated_quote", "nul_byte", "bad_value", "missing_key_column")
@@ -88,6 +92,7 @@ SLOW_DAY_RATE = 0.03  # storms, half days: open, but quiet
 MIN_OPEN_ORDERS = 3
 VOID_RATE = 0.02
 SMALL_ORDER_MAX_PRICE = 1600  # a stray order stays under $30 with tax and tip
+CATERING_ITEMS = (8, 16)  # lines on a catering order, each 2-6 portions: a few hundred dollars
 
 MARKER_OPEN_QUOTE = "ZZOPENQUOTEZZ"
 MARKER_NUL = "ZZNULBYTEZZ"
@@ -217,17 +222,23 @@ def generate_export(
     quirks: bool = True,
     quirk_rate: float = 0.1,
     closure_deliveries: Mapping[date, str] | None = None,
+    volume_factors: Mapping[date, float] | None = None,
 ) -> SampleExport:
     """Write `days` business dates from `start` under `root/<location_id>/` and return the truth.
 
     A date in `damaged_dates` is always open (the caller asked for its files); a date in
     `closure_deliveries` is closed in the given way (an emergency closure unless a rule closes
     it anyway). `quirk_rate` is the chance, per date and quirk kind, that the quirk shows up.
-    The same arguments give the same bytes.
+    `volume_factors` scales an open date's orders (a storm at 0.25, a half day at 0.5) so labelled
+    exports can hold slow days the caller knows about; it replaces the generator's own random slow
+    day on that date. The same arguments give the same bytes.
     """
     damaged = dict(damaged_dates or {})
     forced = dict(closure_deliveries or {})
+    factors = dict(volume_factors or {})
     _validate(days, orders_per_day, closed_weekdays, random_closure_rate, quirk_rate, damaged, forced)
+    if any(f <= 0 for f in factors.values()):
+        raise ValueError(f"volume_factors must be positive, got {sorted(factors.values())}")
     zone = ZoneInfo(timezone)
     location_dir = Path(root) / location_id
     if location_dir.exists() and any(location_dir.iterdir()):
@@ -256,7 +267,9 @@ def generate_export(
         folder = location_dir / business_date.strftime("%Y%m%d")
         writer = _DayWriter(folder, streams, zone, quirks, quirk_rate)
         if closure_kind is None:
-            day = writer.open_day(business_date, orders_per_day, damaged.get(business_date))
+            day = writer.open_day(
+                business_date, orders_per_day, damaged.get(business_date), factors.get(business_date, 1.0)
+            )
         else:
             day = writer.closed_day(business_date, closure_kind, delivery)
         out.append(day)
@@ -285,8 +298,10 @@ def _validate(
         if kind not in DAMAGE_KINDS:
             raise ValueError(f"unknown damage kind {kind!r}; expected one of {DAMAGE_KINDS}")
     for when, delivery in forced.items():
-        if delivery not in CLOSED_DELIVERIES:
-            raise ValueError(f"unknown closed delivery {delivery!r}; expected one of {CLOSED_DELIVERIES}")
+        if delivery not in REQUESTABLE_DELIVERIES:
+            raise ValueError(
+                f"unknown closed delivery {delivery!r}; expected one of {REQUESTABLE_DELIVERIES}"
+            )
         if when in damaged:
             raise ValueError(f"{when} is both damaged (open) and closed")
 
@@ -558,20 +573,24 @@ def _opened_second(rng: random.Random) -> int:
     return int(min(max(hours, 11.0), 25.5) * 3600)
 
 
-def _sales(rng: random.Random, business_date: date, n_orders: int, *, small: bool = False) -> _Sales:
+def _sales(
+    rng: random.Random, business_date: date, n_orders: int, *, small: bool = False, catering: bool = False
+) -> _Sales:
     """Orders -> checks -> payments / item selections / kitchen tickets, plus the item report.
 
     `small` makes the lone order rung in on a closed day: one take-out check, one cheap item.
+    `catering` makes it a catering order instead: one take-out check of many items in bulk.
     """
     n = n_orders
     r = rng.random
-    opened = sorted(_opened_second(rng) for _ in range(n)) if not small else [int(r() * 3 * 3600) + 14 * 3600]
-    dining = [1] if small else rng.choices(range(len(DINING_OPTIONS)), cum_weights=DINING_CUM_WEIGHTS, k=n)
+    lone = small or catering
+    opened = sorted(_opened_second(rng) for _ in range(n)) if not lone else [int(r() * 3 * 3600) + 14 * 3600]
+    dining = [1] if lone else rng.choices(range(len(DINING_OPTIONS)), cum_weights=DINING_CUM_WEIGHTS, k=n)
     dine_in = [d == 0 for d in dining]
     area = [int(r() * 3) if d else None for d in dine_in]
     table = [None if a is None else f"{AREAS[a][1]}{int(r() * AREAS[a][2]) + 1}" for a in area]
     guests = [min(1 + int(abs(rng.gauss(0, 2.2))), 12) if d else 1 for d in dine_in]
-    voided = [not small and r() < VOID_RATE for _ in range(n)]
+    voided = [not lone and r() < VOID_RATE for _ in range(n)]
     n_checks = [2 if d and g >= 2 and r() < 0.25 else 1 for d, g in zip(dine_in, guests)]
     server = [int(r() * len(SERVERS)) for _ in range(n)]
     to_paid = [
@@ -586,7 +605,10 @@ def _sales(rng: random.Random, business_date: date, n_orders: int, *, small: boo
 
     check_order = _expand(n_checks)
     c = len(check_order)
-    n_items = [1] * c if small else rng.choices(range(1, 7), cum_weights=ITEMS_PER_CHECK_CUM, k=c)
+    if catering:
+        n_items = [CATERING_ITEMS[0] + int(r() * (CATERING_ITEMS[1] - CATERING_ITEMS[0] + 1))]
+    else:
+        n_items = [1] * c if small else rng.choices(range(1, 7), cum_weights=ITEMS_PER_CHECK_CUM, k=c)
     online = [dining[o] in (2, 3) for o in check_order]
     customer = [int(r() * len(CUSTOMERS)) if on or r() < 0.15 else None for on in online]
     tab = [
@@ -611,7 +633,10 @@ def _sales(rng: random.Random, business_date: date, n_orders: int, *, small: boo
         menu = [SMALL_ITEMS[int(r() * len(SMALL_ITEMS))]]
     else:
         menu = rng.choices(range(len(MENU_ITEMS)), cum_weights=MENU_CUM_WEIGHTS, k=i_count)
-    qty = [1 if small or r() >= 0.07 else 2 for _ in range(i_count)]
+    if catering:
+        qty = [2 + int(r() * 5) for _ in range(i_count)]
+    else:
+        qty = [1 if small or r() >= 0.07 else 2 for _ in range(i_count)]
     discount = [int(r() * len(DISCOUNTS)) if not small and r() < 0.06 else None for _ in range(i_count)]
     sent_after = [int(r() * 180) if r() < 0.8 else int(r() * 2400) for _ in range(i_count)]
     tax_four_places = [r() < 0.01 for _ in range(i_count)]
@@ -1135,10 +1160,14 @@ class _DayWriter:
         self.folder, self.streams, self.zone = folder, streams, zone
         self.quirks, self.quirk_rate = quirks, quirk_rate
 
-    def open_day(self, business_date: date, orders_per_day: int, damage_kind: str | None) -> SampleDay:
+    def open_day(
+        self, business_date: date, orders_per_day: int, damage_kind: str | None, volume: float = 1.0
+    ) -> SampleDay:
         plan = self.streams.plan
-        factor = WEEKDAY_FACTORS[business_date.weekday()] * plan.lognormvariate(0, 0.15)
-        if plan.random() < SLOW_DAY_RATE:
+        factor = WEEKDAY_FACTORS[business_date.weekday()] * plan.lognormvariate(0, 0.15) * volume
+        # A caller's volume factor replaces the generator's own slow-day draw (still drawn, so the
+        # plan stream stays aligned).
+        if plan.random() < SLOW_DAY_RATE and volume == 1.0:
             factor *= 0.35
         n_orders = max(MIN_OPEN_ORDERS, round(orders_per_day * factor))
         sales = _sales(self.streams.sales, business_date, n_orders)
@@ -1179,6 +1208,10 @@ class _DayWriter:
         empty = {s.table: pl.DataFrame() for s in TABLE_SPECS}
         if delivery == "header_only":
             tables = empty
+        elif delivery == CATERING_DELIVERY:
+            sales = _sales(self.streams.sales, business_date, 1, catering=True)
+            tables = {**empty, **sales.tables}
+            orders, net_cents = sales.orders, sales.net_cents
         elif delivery == "stray_rows":
             tables = dict(empty)
             if plan.random() < 0.5:

@@ -1,8 +1,9 @@
 """Where loaded dates live: one interface, a DuckDB file by default.
 
-The assets only ever call `replace_date`; each implementation makes that one atomic transaction
-(the date's old rows out, the new ones in), so a re-run never duplicates and a crash never leaves
-half a date.
+The load calls `replace_date`; each implementation makes that one atomic transaction (the date's old
+rows out, the new ones in), so a re-run never duplicates and a crash never leaves half a date.
+`rewrite_verdicts` changes only the verdict of dates already loaded (their business_days row and
+closure markers, never real rows); `replace_analysis` stores what the analysis assets compute.
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ class Warehouse(ConfigurableResource, ABC):
         """Atomically replace one location's date in every given table."""
 
     @abstractmethod
+    def rewrite_verdicts(
+        self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
+    ) -> None:
+        """Atomically give loaded dates a new verdict: per date, replace its business_days row and
+        its closure marker rows (`closure_indicator` true) with the given frames."""
+
+    @abstractmethod
+    def replace_analysis(self, name: str, location_id: str, frame: pl.DataFrame) -> None:
+        """Replace one location's rows of an analysis table, creating it from the frame's schema."""
+
+    @abstractmethod
     def query(self, sql: str) -> pl.DataFrame:
         """Run read-only SQL; tables are addressed as `{schema}.<table>` via `table()`."""
 
@@ -51,6 +63,24 @@ class Warehouse(ConfigurableResource, ABC):
         return self.query(
             f"SELECT * FROM {self.table(BUSINESS_DAYS)} "
             f"WHERE location_id = '{_sql_text(location_id)}' ORDER BY business_date"
+        )
+
+    def daily_totals(self, location_id: str) -> pl.DataFrame:
+        """Per open date: orders, covers, net sales and tips (voids and closure dates left out),
+        and checks. Plain SQL that DuckDB and BigQuery both run."""
+        loc = f"'{_sql_text(location_id)}'"
+        return self.query(
+            "SELECT o.business_date, o.orders, o.covers, o.net_sales, o.tips, COALESCE(c.checks, 0) AS checks "
+            "FROM (SELECT business_date, COUNT(*) AS orders, SUM(COALESCE(number_of_guests, 0)) AS covers, "
+            "SUM(COALESCE(amount, 0)) AS net_sales, SUM(COALESCE(tip, 0)) AS tips "
+            f"FROM {self.table('order_details')} WHERE location_id = {loc} AND NOT closure_indicator "
+            "AND NOT COALESCE(voided, FALSE) GROUP BY business_date) AS o "
+            f"JOIN (SELECT business_date FROM {self.table(BUSINESS_DAYS)} "
+            f"WHERE location_id = {loc} AND status = 'open') AS b ON b.business_date = o.business_date "
+            "LEFT JOIN (SELECT business_date, COUNT(*) AS checks "
+            f"FROM {self.table('check_details')} WHERE location_id = {loc} AND NOT closure_indicator "
+            "GROUP BY business_date) AS c ON c.business_date = o.business_date "
+            "ORDER BY o.business_date"
         )
 
     def row_counts(self, location_id: str) -> dict[str, int]:
@@ -175,7 +205,6 @@ class DuckDBWarehouse(Warehouse):
         unknown = set(tables) - set(WAREHOUSE_TABLES)
         if unknown:
             raise ValueError(f"not warehouse tables: {sorted(unknown)}")
-        arrow = {table: frame.to_arrow() for table, frame in tables.items() if frame.height}
         with self._connection() as conn:
             self.ensure_tables(conn)
             conn.execute("BEGIN TRANSACTION")
@@ -186,16 +215,59 @@ class DuckDBWarehouse(Warehouse):
                         "WHERE location_id = ? AND business_date = ?",
                         [location_id, business_date],
                     )
-                    if table in arrow:
-                        conn.register("incoming", arrow[table])
-                        conn.execute(
-                            f"INSERT INTO {self.table(table)} BY NAME SELECT * FROM incoming"
-                        )
-                        conn.unregister("incoming")
+                    self._insert(conn, table, tables[table])
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+    def rewrite_verdicts(
+        self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
+    ) -> None:
+        if not tables_by_date:
+            return
+        with self._connection() as conn:
+            self.ensure_tables(conn)
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                for business_date, tables in tables_by_date.items():
+                    for table, frame in tables.items():
+                        only_markers = "" if table == BUSINESS_DAYS else " AND closure_indicator"
+                        conn.execute(
+                            f"DELETE FROM {self.table(table)} "
+                            f"WHERE location_id = ? AND business_date = ?{only_markers}",
+                            [location_id, business_date],
+                        )
+                        self._insert(conn, table, frame)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def replace_analysis(self, name: str, location_id: str, frame: pl.DataFrame) -> None:
+        if name in WAREHOUSE_TABLES:
+            raise ValueError(f"{name} is a load table, not an analysis table")
+        with self._connection() as conn:
+            self.ensure_tables(conn)
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                conn.register("incoming", frame.to_arrow())
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {self.table(name)} AS SELECT * FROM incoming LIMIT 0"
+                )
+                conn.execute(f"DELETE FROM {self.table(name)} WHERE location_id = ?", [location_id])
+                conn.unregister("incoming")
+                self._insert(conn, name, frame)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _insert(self, conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+        if frame.height:
+            conn.register("incoming", frame.to_arrow())
+            conn.execute(f"INSERT INTO {self.table(table)} BY NAME SELECT * FROM incoming")
+            conn.unregister("incoming")
 
     def query(self, sql: str) -> pl.DataFrame:
         with self._connection() as conn:

@@ -486,6 +486,27 @@ def test_stray_rows_are_a_drawer_opening_or_one_small_order(tmp_path: Path) -> N
     assert shapes == {"order", "drawer"}
 
 
+def test_a_catering_closure_is_one_big_take_out_order(tmp_path: Path) -> None:
+    sample = generate_export(
+        tmp_path, start=START, days=1, seed=4, holiday_country=None, closure_deliveries={START: "catering"}
+    )
+    [day] = sample.days
+    assert (day.status, day.delivery, day.orders) == ("closed", "catering", 1)
+    [order] = table(sample, day, ORDER_DETAILS)
+    assert order["Dining Options"] == "Take Out" and money(order["Amount"]) == day.net_sales
+    assert sum(day.rows.values()) >= 10 and day.net_sales >= 50  # what the seed's rules let through
+    assert day.rows["cash_entries"] == 0
+
+
+def test_volume_factors_scale_open_days_and_change_nothing_else(tmp_path: Path) -> None:
+    quiet = {"start": START, "days": 3, "seed": 5, "orders_per_day": 60, "holiday_country": None,
+             "random_closure_rate": 0.0}
+    normal = generate_export(tmp_path / "n", **quiet)
+    storm = generate_export(tmp_path / "s", **quiet, volume_factors={START + timedelta(days=1): 0.25})
+    assert [d.orders for d in storm.days][::2] == [d.orders for d in normal.days][::2]
+    assert abs(storm.days[1].orders - normal.days[1].orders * 0.25) <= 1  # both rounded
+
+
 def test_each_damage_kind_is_in_its_file_as_described(export: SampleExport) -> None:
     damaged = {d.damage: d for d in export.days if d.damage}
     assert set(damaged) == set(DAMAGE_KINDS)
@@ -554,6 +575,7 @@ def test_command_line_writes_export_and_manifest(tmp_path: Path, capsys: pytest.
         {"random_closure_rate": 1.5},
         {"damaged_dates": {START: "torn"}},
         {"closure_deliveries": {START: "full"}},
+        {"volume_factors": {START: 0.0}},
     ],
 )
 def test_rejects_arguments_it_cannot_honour(tmp_path: Path, kwargs: dict) -> None:
