@@ -47,6 +47,11 @@ class Listing:
 
     files: tuple[tuple[str, int, float], ...]
 
+    @classmethod
+    def of(cls, files: Iterable) -> Listing:
+        """From listed files (anything with name, size and an aware mtime)."""
+        return cls(tuple((f.name, f.size, f.mtime.timestamp()) for f in files))
+
     @property
     def fingerprint(self) -> str:
         return hashlib.sha256(repr(sorted(self.files)).encode()).hexdigest()[:16]
@@ -95,6 +100,14 @@ def settle(
     state.requested = fingerprint
     state.folder_mtime = folder_mtime
     return fingerprint
+
+
+def remember_loaded(arrivals: Arrivals, day: date, folder_mtime: float, fingerprint: str) -> None:
+    """A folder first seen after it was loaded (by a backfill, say) is not requested again
+    unless its files differ from the ones that were loaded."""
+    arrivals.folders.setdefault(
+        day.isoformat(), FolderState(folder_mtime=folder_mtime, look=fingerprint, requested=fingerprint)
+    )
 
 
 def forget_missing(arrivals: Arrivals, present: Sequence[date]) -> None:

@@ -25,6 +25,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 from pydantic import Field as ConfigField
 
+from toast_pipeline.arrivals import Listing
 from toast_pipeline.baselines import ClosureRules, public_holidays
 from toast_pipeline.closures import ClosureThresholds, DaySummary, Verdict
 from toast_pipeline.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES, DayLoad, build_day_load
@@ -38,6 +39,8 @@ from toast_pipeline.verdicts import VerdictBook
 GROUP = "toast"
 CLOSURE_CHECK = "closure_detection"
 BUSINESS_DAYS_KEY = dg.AssetKey([GROUP, BUSINESS_DAYS])
+# The folder listing a date was loaded from, so the sensor knows what is already loaded.
+FINGERPRINT_KEY = "folder_fingerprint"
 # Only Toast's seven files are downloaded; the folder's other exports are listed, not read.
 TOAST_FILES = tuple(spec.file_name for spec in TABLE_SPECS)
 
@@ -165,10 +168,11 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
                     book.record(day.tables[BUSINESS_DAYS], day.summary)
                     written.append(business_date)
                 for table in selected:
+                    metadata = materialization_metadata(day, table)
+                    if table == BUSINESS_DAYS:
+                        metadata[FINGERPRINT_KEY] = Listing.of(delivery.listing).fingerprint
                     yield dg.AssetMaterialization(
-                        asset_key=asset_key(table),
-                        partition=partition_key,
-                        metadata=materialization_metadata(day, table),
+                        asset_key=asset_key(table), partition=partition_key, metadata=metadata
                     )
                 if check_selected:
                     yield closure_evaluation(context, day.summary, day.verdict, partition_key, rules)

@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -191,7 +192,12 @@ def launch(context, dates: Sequence[date], *, title: str, tags: dict[str, str]) 
 
 
 class Driver:
-    """Runs the backfill and run-queue daemon iterations in this process."""
+    """Does the daemon's two duties in this process while a backfill lasts.
+
+    The backfill iteration (turning the backfill into runs) and the run queue (launching them)
+    run in separate threads, as in the daemon, so the first run starts as soon as it exists
+    rather than after every run has been created.
+    """
 
     def __init__(self, context) -> None:
         from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
@@ -201,13 +207,39 @@ class Driver:
         self._context = context
         self._logger = logging.getLogger("toast_pipeline.backfill")
         self._queue = QueuedRunCoordinatorDaemon(interval_seconds=1)
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._loop, args=(self._backfill_iteration,), daemon=True),
+            threading.Thread(target=self._loop, args=(self._queue_iteration,), daemon=True),
+        ]
 
-    def step(self) -> None:
+    def __enter__(self) -> Driver:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+        self._queue.__exit__(None, None, None)
+
+    def _loop(self, iteration: Callable[[], None]) -> None:
+        while not self._stop.is_set():
+            try:
+                iteration()
+            except Exception:
+                self._logger.exception("backfill driver iteration failed; retrying")
+            self._stop.wait(POLL_SECONDS)
+
+    def _backfill_iteration(self) -> None:
         from dagster._daemon.backfill import execute_backfill_iteration
 
         for error in execute_backfill_iteration(self._context, self._logger):
             if error is not None:
                 self._logger.warning("backfill iteration: %s", error.to_string())
+
+    def _queue_iteration(self) -> None:
         for _ in self._queue.run_iteration(self._context):
             pass
 
@@ -364,14 +396,10 @@ def drive(
 ) -> Progress:
     """Until the backfill ends: run the daemon's duties if nobody else does, and report."""
     watcher = Watcher(instance, backfill_id, dates)
-    driver = Driver(context) if run_daemon_duties else None
-    while True:
-        if driver is not None:
-            driver.step()
-        on_progress(watcher.poll())
-        if is_finished(instance, backfill_id):
-            break
-        time.sleep(POLL_SECONDS)
+    with Driver(context) if run_daemon_duties else nullcontext():
+        while not is_finished(instance, backfill_id):
+            on_progress(watcher.poll())
+            time.sleep(POLL_SECONDS)
     watcher.poll()
     watcher.record_failures()
     on_progress(watcher.progress)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
-from toast_pipeline.arrivals import Arrivals, Listing, folders_to_look_at, forget_missing, settle
+from toast_pipeline.arrivals import (
+    Arrivals,
+    Listing,
+    folders_to_look_at,
+    forget_missing,
+    remember_loaded,
+    settle,
+)
+from toast_pipeline.assets import BUSINESS_DAYS_KEY, FINGERPRINT_KEY
 from toast_pipeline.resources.sftp import ExportSource
 from toast_pipeline.settings import LocationSettings
 
@@ -35,12 +43,15 @@ def build_new_folder_sensor(
         ]
         forget_missing(arrivals, [f.business_date for f in folders])
         mtimes = {f.business_date: f.mtime.timestamp() for f in folders}
+        unseen = [d for d in mtimes if d.isoformat() not in arrivals.folders]
+        for day, fingerprint in loaded_fingerprints(context.instance, unseen).items():
+            remember_loaded(arrivals, day, mtimes[day], fingerprint)
         recheck_after = max(mtimes, default=datetime.now(UTC).date()) - timedelta(days=RECHECK_DAYS)
         now = datetime.now(UTC)
         requests = []
         for day in folders_to_look_at(arrivals, mtimes.items(), recheck_after):
             listed = source.list_files(settings.location_id, day) or []
-            listing = Listing(tuple((f.name, f.size, f.mtime.timestamp()) for f in listed))
+            listing = Listing.of(listed)
             ready = settle(arrivals, day, mtimes[day], listing, now, settings.folder_max_wait)
             if ready:
                 requests.append(
@@ -56,3 +67,21 @@ def build_new_folder_sensor(
         return requests
 
     return toast_new_folders
+
+
+def loaded_fingerprints(instance: dg.DagsterInstance, dates: list) -> dict:
+    """The folder fingerprint each date was last loaded from, read from its materializations."""
+    if not dates:
+        return {}
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=BUSINESS_DAYS_KEY, asset_partitions=[d.isoformat() for d in dates]),
+        limit=10 * len(dates),
+    ).records
+    found = {}
+    for record in records:
+        materialization = record.asset_materialization
+        fingerprint = materialization.metadata.get(FINGERPRINT_KEY) if materialization else None
+        day = date.fromisoformat(materialization.partition) if materialization else None
+        if fingerprint is not None and day not in found:
+            found[day] = fingerprint.value
+    return found

@@ -7,6 +7,8 @@ from datetime import date
 import dagster as dg
 import pytest
 
+from toast_pipeline.arrivals import Listing
+from toast_pipeline.assets import BUSINESS_DAYS_KEY, FINGERPRINT_KEY
 from toast_pipeline.definitions import DAILY_JOB, build_definitions
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
@@ -27,10 +29,15 @@ def deliver(location, sample, day: str) -> None:
     shutil.copytree(sample / day, location / day)
 
 
-def tick(source, cursor):
+def tick(source, cursor, instance=None):
     definitions = build_definitions(SETTINGS, source=source, warehouse=DuckDBWarehouse(path="unused.duckdb"))
     sensor = definitions.resolve_sensor_def("toast_new_folders")
-    with dg.build_sensor_context(cursor=cursor, resources={"source": source}, definitions=definitions) as context:
+    with dg.build_sensor_context(
+        cursor=cursor,
+        resources={"source": source},
+        definitions=definitions,
+        instance=instance or dg.DagsterInstance.ephemeral(),
+    ) as context:
         result = sensor.evaluate_tick(context)
     return [(r.partition_key, r.run_key) for r in result.run_requests or []], result.cursor
 
@@ -71,3 +78,17 @@ def test_the_sensor_targets_the_daily_job(served):
     _, source, _ = served
     definitions = build_definitions(SETTINGS, source=source, warehouse=DuckDBWarehouse(path="unused.duckdb"))
     assert definitions.resolve_sensor_def("toast_new_folders").job_name == DAILY_JOB
+
+
+def test_dates_already_loaded_from_the_same_files_are_not_requested_again(served):
+    location, source, sample = served
+    deliver(location, sample, "20240404")
+    deliver(location, sample, "20240405")
+    loaded = Listing.of(source.list_files("185129", date(2024, 4, 4))).fingerprint
+    with dg.instance_for_test() as instance:
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(BUSINESS_DAYS_KEY, partition="2024-04-04", metadata={FINGERPRINT_KEY: loaded})
+        )
+        requests, cursor = tick(source, None, instance)
+        requests, cursor = tick(source, cursor, instance)
+    assert [key for key, _ in requests] == ["2024-04-05"]
