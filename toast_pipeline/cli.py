@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from datetime import date
@@ -25,6 +26,11 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=int, default=60, help="number of business dates")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (same seed, same export)")
     parser.add_argument("--orders-per-day", type=int, default=80, help="typical orders on an open day")
+    parser.add_argument(
+        "--bigquery-emulator", type=Path, nargs="?", const=Path(".bigquery-emulator"), default=None,
+        metavar="VENV", help="load into BigQuery on a local emulator started from VENV "
+        "(built by scripts/bigquery-emulator-venv.sh) instead of DuckDB",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -43,6 +49,11 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--data-dir", type=Path, default=Path("data"))
     serve.add_argument("--port", type=int, default=2222)
+    commands.add_parser(
+        "migrate",
+        help="bring the warehouse chosen by TOAST_WAREHOUSE up to the specs: create what is "
+        "missing, add newer columns to existing tables (no data rewritten)",
+    )
     return root
 
 
@@ -61,12 +72,23 @@ def main(argv: list[str] | None = None) -> int:
             days=args.days,
             seed=args.seed,
             orders_per_day=args.orders_per_day,
+            bigquery_emulator=args.bigquery_emulator,
         )
         return run_demo(options, console)
     if args.command == "serve-sample":
         from toast_pipeline.demo import serve_sample
 
         return serve_sample(args.data_dir, args.port, console)
+    if args.command == "migrate":
+        from toast_pipeline.definitions import warehouse_from_env
+
+        # Resolves the EnvVar-bound secrets the way a run would.
+        with warehouse_from_env(os.environ).process_config_and_initialize_cm() as warehouse:
+            added = warehouse.migrate()
+        console.print(f"{warehouse.describe()}: {len(added)} column(s) added, tables and views up to date")
+        for column in added:
+            console.print(f"  + {column}")
+        return 0
     return 2
 
 

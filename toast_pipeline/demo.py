@@ -29,6 +29,7 @@ from toast_pipeline.definitions import (
     sftp_source_from_env,
     warehouse_from_env,
 )
+from toast_pipeline import local_bigquery
 from toast_pipeline.export.sample import SampleExport, generate_export
 from toast_pipeline.local_sftp import LocalSFTPServer, serve
 from toast_pipeline.resources.warehouse import Warehouse
@@ -49,6 +50,7 @@ class DemoOptions:
     orders_per_day: int = 80
     location_id: str = "185129"
     timezone: str = "America/Chicago"
+    bigquery_emulator: Path | None = None  # the emulator's venv: load into BigQuery on it
 
 
 def server_env(server: LocalSFTPServer, options: DemoOptions) -> dict[str, str]:
@@ -112,6 +114,15 @@ def generate(options: DemoOptions) -> SampleExport:
 
 
 def run_demo(options: DemoOptions, console: Console) -> int:
+    if options.bigquery_emulator is None:
+        return _load_and_compare(options, console)
+    with local_bigquery.serve(options.data_dir / "bigquery", options.bigquery_emulator) as emulator:
+        console.print(f"BigQuery emulator on {emulator.endpoint}, project {emulator.project}")
+        with patched_env(emulator.warehouse_env()):
+            return _load_and_compare(options, console)
+
+
+def _load_and_compare(options: DemoOptions, console: Console) -> int:
     started = time.monotonic()
     console.print(f"Generating a {options.days}-day sample Toast export (seed {options.seed})...")
     export = generate(options)
@@ -150,7 +161,7 @@ def run_demo(options: DemoOptions, console: Console) -> int:
             "date failed alone.[/green]"
         )
     console.print(
-        f"\nWarehouse: {env['TOAST_DUCKDB_PATH']}   Dagster instance: {os.environ['DAGSTER_HOME']}\n"
+        f"\nWarehouse: {warehouse.describe()}   Dagster instance: {os.environ['DAGSTER_HOME']}\n"
         "See it in the UI:  DAGSTER_HOME=data/dagster_home .venv/bin/dagster dev"
     )
     return 1 if problems else 0

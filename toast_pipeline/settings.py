@@ -40,8 +40,8 @@ class LocationSettings:
         except Exception:
             raise ValueError(f"TOAST_TIMEZONE must be an IANA zone such as America/Chicago, got {timezone!r}") from None
         warehouse = env.get("TOAST_WAREHOUSE", "duckdb").lower()
-        if warehouse != "duckdb":
-            raise ValueError(f"TOAST_WAREHOUSE must be 'duckdb', got {warehouse!r}")
+        if warehouse not in ("duckdb", "bigquery"):
+            raise ValueError(f"TOAST_WAREHOUSE must be 'duckdb' or 'bigquery', got {warehouse!r}")
         return cls(
             location_id=env.get("TOAST_LOCATION_ID", DEFAULT_LOCATION_ID),
             start_date=start_date,

@@ -1,0 +1,215 @@
+"""The BigQuery implementation of the warehouse, through dagster-gcp's `BigQueryResource`.
+
+Tables are created from the same specs as DuckDB's, partitioned by `business_date` (DAY) and
+clustered by `location_id`. A date is replaced without partition decorators: its frames are loaded
+as Parquet into staging tables, then one multi-statement transaction deletes the date's old rows
+and inserts the new ones in every table, so a failure at any point leaves the date as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
+
+import polars as pl
+import pyarrow as pa
+from dagster_gcp import BigQueryResource
+from google.cloud import bigquery
+from pydantic import Field as ConfigField
+from pydantic import PrivateAttr
+
+from toast_pipeline.daily_load import WAREHOUSE_TABLES
+from toast_pipeline.export.specs import MONEY_PRECISION, Field, Kind
+from toast_pipeline.monitoring import closure_free_view_sql
+from toast_pipeline.resources.warehouse import Warehouse, plan_schema
+
+# Toast's times carry no zone: they are the restaurant's wall clock, which is what DATETIME is.
+# TIMESTAMP is an instant; storing wall-clock times in it would claim they are UTC.
+BIGQUERY_TYPES = {
+    Kind.TEXT: "STRING",
+    Kind.ID: "STRING",
+    Kind.INTEGER: "INT64",
+    Kind.PERCENT: "FLOAT64",
+    Kind.BOOLEAN: "BOOL",
+    Kind.TIMESTAMP: "DATETIME",
+    Kind.DATE: "DATE",
+    Kind.TIME: "TIME",
+    Kind.DURATION_HMS: "INT64",
+    Kind.DURATION_TEXT: "INT64",
+    Kind.LOADED_AT: "TIMESTAMP",
+}
+NUMERIC_MAX_SCALE = 9  # NUMERIC keeps at most 9 decimal places; beyond that only BIGNUMERIC is exact
+PARTITION_COLUMN = "business_date"
+CLUSTER_COLUMN = "location_id"
+STAGING_PREFIX = "_staging_"
+
+
+def schema_field(field: Field) -> bigquery.SchemaField:
+    """A spec field as a BigQuery column: money keeps the spec's precision and scale exactly."""
+    if field.kind in (Kind.MONEY, Kind.QUANTITY):
+        kind = "NUMERIC" if field.scale <= NUMERIC_MAX_SCALE else "BIGNUMERIC"
+        return bigquery.SchemaField(
+            field.name, kind, precision=MONEY_PRECISION, scale=field.scale,
+            description=field.description or None,
+        )
+    return bigquery.SchemaField(field.name, BIGQUERY_TYPES[field.kind], description=field.description or None)
+
+
+def ddl_type(column: bigquery.SchemaField) -> str:
+    if column.precision is not None:
+        return f"{column.field_type}({column.precision}, {column.scale})"
+    return column.field_type
+
+
+def _ddl_column(field: Field) -> str:
+    column = schema_field(field)
+    options = f" OPTIONS(description={_string(field.description)})" if field.description else ""
+    return f"`{field.name}` {ddl_type(column)}{options}"
+
+
+def _string(text: str) -> str:
+    """A BigQuery string literal (the quote and backslash escaped)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _readable(table: pa.Table) -> pa.Table:
+    """BIGNUMERIC arrives as 256-bit decimals, which polars cannot read: narrow them exactly."""
+    fields = [
+        pa.field(f.name, pa.decimal128(38, min(f.type.scale, 38)), f.nullable, f.metadata)
+        if pa.types.is_decimal256(f.type)
+        else f
+        for f in table.schema
+    ]
+    return table.cast(pa.schema(fields)) if fields != list(table.schema) else table
+
+
+class BigQueryWarehouse(Warehouse):
+    """A BigQuery dataset: credentials the ordinary Google way, or dagster-gcp's `gcp_credentials`."""
+
+    project: str = ConfigField(description="Google Cloud project holding the dataset")
+    dataset: str = ConfigField(default="toast", description="Dataset holding the tables (created if missing)")
+    location: str | None = ConfigField(default=None, description="Dataset and job location, e.g. US or EU")
+    gcp_credentials: str | None = ConfigField(
+        default=None,
+        description="Base64 service-account key (secret); unset: Application Default Credentials",
+    )
+    _schema_ready: bool = PrivateAttr(default=False)
+
+    def table(self, name: str) -> str:
+        return f"`{self.project}.{self.dataset}.{name}`"
+
+    def describe(self) -> str:
+        return f"BigQuery dataset {self.project}.{self.dataset}"
+
+    @contextmanager
+    def _client(self) -> Iterator[bigquery.Client]:
+        resource = BigQueryResource(
+            project=self.project, location=self.location, gcp_credentials=self.gcp_credentials
+        )
+        with resource.get_client() as client:
+            yield client
+
+    def _ensure(self, client: bigquery.Client) -> list[str]:
+        dataset = bigquery.Dataset(f"{self.project}.{self.dataset}")
+        dataset.location = self.location
+        client.create_dataset(dataset, exists_ok=True)
+        existing: dict[str, set[str]] = {}
+        for name, column in client.query(
+            f"SELECT table_name, column_name FROM `{self.project}.{self.dataset}`.INFORMATION_SCHEMA.COLUMNS"
+        ).result():
+            existing.setdefault(name, set()).add(column)
+        plan = plan_schema(existing)
+        statements = [
+            f"CREATE TABLE IF NOT EXISTS {self.table(table)} "
+            f"({', '.join(_ddl_column(f) for f in WAREHOUSE_TABLES[table])}) "
+            f"PARTITION BY {PARTITION_COLUMN} CLUSTER BY {CLUSTER_COLUMN}"
+            for table in plan.new_tables
+        ]
+        statements += [
+            f"ALTER TABLE {self.table(table)} "
+            + ", ".join(f"ADD COLUMN IF NOT EXISTS {_ddl_column(f)}" for f in fields)
+            for table, fields in plan.new_columns.items()
+        ]
+        statements += [closure_free_view_sql(self.table, table) for table in plan.views]
+        if statements:
+            client.query(";\n".join(statements)).result()
+        self._schema_ready = True
+        return plan.added
+
+    def migrate(self) -> list[str]:
+        with self._client() as client:
+            return self._ensure(client)
+
+    def replace_date(
+        self, location_id: str, business_date: date, tables: Mapping[str, pl.DataFrame]
+    ) -> None:
+        unknown = set(tables) - set(WAREHOUSE_TABLES)
+        if unknown:
+            raise ValueError(f"not warehouse tables: {sorted(unknown)}")
+        with self._client() as client:
+            if not self._schema_ready:
+                self._ensure(client)
+            run = uuid.uuid4().hex[:12]
+            staged = {
+                table: f"{STAGING_PREFIX}{table}_{run}" for table, frame in tables.items() if frame.height
+            }
+            try:
+                self._stage(client, {staged[t]: (t, tables[t]) for t in staged})
+                client.query(
+                    self._replace_script(tables, staged),
+                    job_config=bigquery.QueryJobConfig(
+                        query_parameters=[
+                            bigquery.ScalarQueryParameter("location_id", "STRING", location_id),
+                            bigquery.ScalarQueryParameter("business_date", "DATE", business_date),
+                        ]
+                    ),
+                ).result()
+            finally:
+                if staged:
+                    client.query(
+                        ";\n".join(f"DROP TABLE IF EXISTS {self.table(s)}" for s in staged.values())
+                    ).result()
+
+    def _stage(self, client: bigquery.Client, staging: Mapping[str, tuple[str, pl.DataFrame]]) -> None:
+        """Load every frame as Parquet into its own staging table; the jobs run side by side."""
+        jobs = []
+        for name, (table, frame) in staging.items():
+            buffer = io.BytesIO()
+            frame.write_parquet(buffer)
+            buffer.seek(0)
+            config = bigquery.LoadJobConfig(
+                source_format=bigquery.SourceFormat.PARQUET,
+                schema=[schema_field(f) for f in WAREHOUSE_TABLES[table] if f.name in frame.columns],
+                write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+            )
+            jobs.append(
+                client.load_table_from_file(buffer, f"{self.project}.{self.dataset}.{name}", job_config=config)
+            )
+        for job in jobs:
+            job.result()
+
+    def _replace_script(self, tables: Mapping[str, pl.DataFrame], staged: Mapping[str, str]) -> str:
+        statements = ["BEGIN TRANSACTION"]
+        for table, frame in tables.items():
+            statements.append(
+                f"DELETE FROM {self.table(table)} "
+                "WHERE location_id = @location_id AND business_date = @business_date"
+            )
+            if table in staged:
+                columns = ", ".join(f"`{name}`" for name in frame.columns)
+                statements.append(
+                    f"INSERT INTO {self.table(table)} ({columns}) "
+                    f"SELECT {columns} FROM {self.table(staged[table])}"
+                )
+        statements.append("COMMIT TRANSACTION")
+        return ";\n".join(statements) + ";"
+
+    def query(self, sql: str) -> pl.DataFrame:
+        with self._client() as client:
+            if not self._schema_ready:
+                self._ensure(client)
+            rows = client.query(sql).result()
+            return pl.from_arrow(_readable(rows.to_arrow(create_bqstorage_client=False)))
