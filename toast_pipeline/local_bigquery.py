@@ -47,6 +47,7 @@ class LocalBigQuery:
         return {
             "BIGQUERY_EMULATOR_HOST": self.endpoint,
             "GOOGLE_APPLICATION_CREDENTIALS": str(self.credentials_path),
+            "GOOGLE_CLOUD_PROJECT": self.project,
         }
 
     def warehouse_env(self, dataset: str = "toast") -> dict[str, str]:

@@ -1,7 +1,9 @@
 """Closure-free views and the two monitoring queries, in SQL that DuckDB and BigQuery both run.
 
 Closure marker rows keep a closed date visible in every table; dashboards and totals read the
-`<table>_closure_free` views instead, which hold only real rows. The monitoring queries watch the
+`<table>_closure_free` views instead, which hold only real rows. Rows loaded before the closure
+fields existed have a null `closure_indicator` (the migration rewrites no data): they are real rows,
+so the views keep them (`IS NOT TRUE`, not `NOT`). The monitoring queries watch the
 loads themselves: how many rows each date brought and how many of them are closure markers, and
 why days were closed.
 """
@@ -27,7 +29,7 @@ def closure_free_view_sql(qualify: Callable[[str], str], table: str) -> str:
     """DDL of one table's closure-free view; `qualify` is the warehouse's `table()`."""
     return (
         f"CREATE OR REPLACE VIEW {qualify(CLOSURE_FREE_VIEWS[table])} AS "
-        f"SELECT * FROM {qualify(table)} WHERE NOT closure_indicator"
+        f"SELECT * FROM {qualify(table)} WHERE closure_indicator IS NOT TRUE"
     )
 
 
@@ -43,7 +45,8 @@ def rows_per_date_sql(warehouse: Warehouse, location_id: str) -> str:
         for spec in TABLE_SPECS
     )
     return (
-        "SELECT business_date, COUNT(*) AS records, COUNTIF(closure_indicator) AS closure_records "
+        "SELECT business_date, COUNT(*) AS records, "
+        "COUNT(CASE WHEN closure_indicator THEN 1 END) AS closure_records "
         f"FROM ({union}) AS loaded GROUP BY business_date ORDER BY business_date"
     )
 

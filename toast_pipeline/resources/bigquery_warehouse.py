@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 
@@ -76,14 +76,27 @@ def _string(text: str) -> str:
 
 
 def _readable(table: pa.Table) -> pa.Table:
-    """BIGNUMERIC arrives as 256-bit decimals, which polars cannot read: narrow them exactly."""
-    fields = [
-        pa.field(f.name, pa.decimal128(38, min(f.type.scale, 38)), f.nullable, f.metadata)
-        if pa.types.is_decimal256(f.type)
-        else f
-        for f in table.schema
-    ]
-    return table.cast(pa.schema(fields)) if fields != list(table.schema) else table
+    """Arrow as polars reads it plainly: DATETIME's extension tag dropped, BIGNUMERIC narrowed.
+
+    The client tags DATETIME columns (polars would keep them as an opaque extension type) and
+    returns BIGNUMERIC as 256-bit decimals, which polars cannot read; every money column has
+    precision 18, so 128-bit decimals with scale 18 hold them exactly (the cast fails otherwise).
+    """
+    plain = pa.Table.from_arrays(
+        table.columns, schema=pa.schema([pa.field(f.name, f.type, f.nullable) for f in table.schema])
+    )
+    if not any(pa.types.is_decimal256(f.type) for f in plain.schema):
+        return plain
+    return plain.cast(
+        pa.schema(
+            [
+                pa.field(f.name, pa.decimal128(38, MONEY_PRECISION), f.nullable)
+                if pa.types.is_decimal256(f.type)
+                else f
+                for f in plain.schema
+            ]
+        )
+    )
 
 
 class BigQueryWarehouse(Warehouse):
@@ -167,11 +180,10 @@ class BigQueryWarehouse(Warehouse):
                         ]
                     ),
                 ).result()
-            finally:
+            except BaseException:
                 if staged:
-                    client.query(
-                        ";\n".join(f"DROP TABLE IF EXISTS {self.table(s)}" for s in staged.values())
-                    ).result()
+                    client.query(self._drop_script(staged.values())).result()
+                raise
 
     def _stage(self, client: bigquery.Client, staging: Mapping[str, tuple[str, pl.DataFrame]]) -> None:
         """Load every frame as Parquet into its own staging table; the jobs run side by side."""
@@ -205,7 +217,11 @@ class BigQueryWarehouse(Warehouse):
                     f"SELECT {columns} FROM {self.table(staged[table])}"
                 )
         statements.append("COMMIT TRANSACTION")
-        return ";\n".join(statements) + ";"
+        # The staging tables go in the same request, once the date is committed.
+        return ";\n".join(statements) + ";\n" + self._drop_script(staged.values())
+
+    def _drop_script(self, names: Iterable[str]) -> str:
+        return "".join(f"DROP TABLE IF EXISTS {self.table(name)};\n" for name in names)
 
     def query(self, sql: str) -> pl.DataFrame:
         with self._client() as client:
