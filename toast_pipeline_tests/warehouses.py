@@ -39,8 +39,10 @@ def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loca
             for name, value in emulator.client_env.items():
                 patch.setenv(name, value)
             yield emulator
+            return
     except EmulatorUnavailable as exc:
-        pytest.fail(f"BigQuery emulator unavailable: {exc}", pytrace=False)
+        problem = str(exc)
+    pytest.fail(f"BigQuery tests cannot run: {problem}", pytrace=False)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from toast_pipeline.export.specs import Field, Kind
 from toast_pipeline.monitoring import CLOSURE_FREE_VIEWS
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse, schema_field
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
+from toast_pipeline.settings import LocationSettings
 from toast_pipeline_tests.resources.test_warehouse import DAY, LOCATION, day_tables
 
 
@@ -116,6 +117,7 @@ def test_the_environment_selects_bigquery_and_binds_the_key_by_name(monkeypatch)
     assert warehouse.gcp_credentials == dg.EnvVar("TOAST_GCP_CREDENTIALS")
     assert "c2VjcmV0" not in repr(warehouse)
     assert isinstance(warehouse_from_env({}), DuckDBWarehouse)
+    assert LocationSettings.from_env(env).warehouse == "bigquery"
 
 
 def test_bigquery_without_a_project_is_a_clear_error():
