@@ -70,12 +70,17 @@ def empty_bigquery_tables(warehouse: BigQueryWarehouse) -> None:
     client.query(";\n".join(f"DELETE FROM {warehouse.table(t)} WHERE TRUE" for t in WAREHOUSE_TABLES)).result()
 
 
+@pytest.fixture
+def bigquery_warehouse(bigquery_emulator: LocalBigQuery, _shared_bigquery_dataset: str) -> BigQueryWarehouse:
+    """An empty BigQuery warehouse whose tables already exist."""
+    warehouse = BigQueryWarehouse(project=bigquery_emulator.project, dataset=_shared_bigquery_dataset)
+    empty_bigquery_tables(warehouse)
+    return warehouse
+
+
 @pytest.fixture(params=WAREHOUSES)
 def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
     """An empty warehouse, once per implementation: the same test proves both."""
     if request.param == "duckdb":
         return DuckDBWarehouse(path=str(tmp_path / "toast.duckdb"))
-    emulator: LocalBigQuery = request.getfixturevalue("bigquery_emulator")
-    shared = BigQueryWarehouse(project=emulator.project, dataset=request.getfixturevalue("_shared_bigquery_dataset"))
-    empty_bigquery_tables(shared)
-    return shared
+    return request.getfixturevalue("bigquery_warehouse")

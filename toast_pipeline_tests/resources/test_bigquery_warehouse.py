@@ -26,8 +26,8 @@ def client(warehouse: BigQueryWarehouse) -> bigquery.Client:
     return bigquery.Client(project=warehouse.project)
 
 
-def test_tables_are_typed_partitioned_and_clustered_and_views_exist(bigquery_warehouse_factory):
-    warehouse = bigquery_warehouse_factory()
+def test_tables_are_typed_partitioned_and_clustered_and_views_exist(bigquery_warehouse):
+    warehouse = bigquery_warehouse
     assert warehouse.migrate() == []
     bq = client(warehouse)
     orders = bq.get_table(f"{warehouse.project}.{warehouse.dataset}.order_details")
@@ -50,16 +50,15 @@ def test_tables_are_typed_partitioned_and_clustered_and_views_exist(bigquery_war
     assert {kinds[t] for t in WAREHOUSE_TABLES} == {"TABLE"}
 
 
-def test_money_beyond_nine_decimals_is_bignumeric_and_reads_back_exactly(bigquery_warehouse_factory):
+def test_money_beyond_nine_decimals_is_bignumeric_and_reads_back_exactly(bigquery_warehouse):
     column = schema_field(Field("rate", Kind.MONEY, scale=12))
     assert (column.field_type, column.precision, column.scale) == ("BIGNUMERIC", 18, 12)
-    warehouse = bigquery_warehouse_factory()
-    value = warehouse.query("SELECT CAST('123456.123456789012' AS BIGNUMERIC) AS rate").item()
+    value = bigquery_warehouse.query("SELECT CAST('123456.123456789012' AS BIGNUMERIC) AS rate").item()
     assert value == Decimal("123456.123456789012")
 
 
-def test_local_times_stay_wall_clock_times(bigquery_warehouse_factory):
-    warehouse = bigquery_warehouse_factory()
+def test_local_times_stay_wall_clock_times(bigquery_warehouse):
+    warehouse = bigquery_warehouse
     tables = day_tables()
     tables["order_details"] = tables["order_details"].with_columns(
         pl.lit("2024-04-04 23:59:30").str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us").alias("opened")
@@ -70,8 +69,8 @@ def test_local_times_stay_wall_clock_times(bigquery_warehouse_factory):
     assert opened.item().isoformat() == "2024-04-04T23:59:30"
 
 
-def test_staging_tables_are_gone_after_a_replace_and_after_a_failure(bigquery_warehouse_factory):
-    warehouse = bigquery_warehouse_factory()
+def test_staging_tables_are_gone_after_a_replace_and_after_a_failure(bigquery_warehouse):
+    warehouse = bigquery_warehouse
     warehouse.replace_date(LOCATION, DAY, day_tables())
     broken = day_tables()
     broken["payment_details"] = pl.DataFrame({"no_such_column": [1]})
