@@ -99,7 +99,9 @@ def _wait_until_ready(process: subprocess.Popen, emulator: LocalBigQuery, timeou
     while time.monotonic() < deadline:
         if process.poll() is not None:
             tail = emulator.log_path.read_text(errors="replace")[-2000:]
-            raise EmulatorUnavailable(f"BigQuery emulator exited with {process.returncode}:\n{tail}")
+            raise EmulatorUnavailable(
+                f"BigQuery emulator exited with {process.returncode}:\n{tail}"
+            )
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -107,7 +109,9 @@ def _wait_until_ready(process: subprocess.Popen, emulator: LocalBigQuery, timeou
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.1)
-    raise EmulatorUnavailable(f"BigQuery emulator not answering on {emulator.endpoint} after {timeout:.0f} s")
+    raise EmulatorUnavailable(
+        f"BigQuery emulator not answering on {emulator.endpoint} after {timeout:.0f} s"
+    )
 
 
 @contextmanager

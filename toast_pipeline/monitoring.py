@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from toast_pipeline.resources.warehouse import Warehouse
 
 # Only the seven Toast tables carry closure markers; business_days has one row per date.
-CLOSURE_FREE_VIEWS: dict[str, str] = {spec.table: f"{spec.table}_closure_free" for spec in TABLE_SPECS}
+CLOSURE_FREE_VIEWS: dict[str, str] = {
+    spec.table: f"{spec.table}_closure_free" for spec in TABLE_SPECS
+}
 
 
 def closure_free_view_sql(qualify: Callable[[str], str], table: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from toast_pipeline.cli import parser
 from toast_pipeline.demo import DemoOptions, run_demo
 from toast_pipeline.export.sample import SampleExport
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
@@ -64,3 +65,9 @@ def test_one_date_materializes_into_bigquery_from_the_dagster_command_line(
     warehouse = BigQueryWarehouse(project=bigquery_emulator.project, dataset=dataset)
     assert warehouse.row_counts(sample_export.location_id)["order_details"] == truth.rows["order_details"]
     assert warehouse.business_days(sample_export.location_id).get_column("status").to_list() == ["open"]
+
+
+def test_the_demo_option_defaults_to_the_venv_the_script_builds():
+    assert parser().parse_args(["demo"]).bigquery_emulator is None
+    args = parser().parse_args(["demo", "--bigquery-emulator"])
+    assert args.bigquery_emulator == Path(".bigquery-emulator")

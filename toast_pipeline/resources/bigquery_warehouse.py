@@ -41,7 +41,7 @@ BIGQUERY_TYPES = {
     Kind.DURATION_TEXT: "INT64",
     Kind.LOADED_AT: "TIMESTAMP",
 }
-NUMERIC_MAX_SCALE = 9  # NUMERIC keeps at most 9 decimal places; beyond that only BIGNUMERIC is exact
+NUMERIC_MAX_SCALE = 9  # NUMERIC keeps 9 decimal places; beyond that only BIGNUMERIC is exact
 PARTITION_COLUMN = "business_date"
 CLUSTER_COLUMN = "location_id"
 STAGING_PREFIX = "_staging_"
@@ -55,7 +55,9 @@ def schema_field(field: Field) -> bigquery.SchemaField:
             field.name, kind, precision=MONEY_PRECISION, scale=field.scale,
             description=field.description or None,
         )
-    return bigquery.SchemaField(field.name, BIGQUERY_TYPES[field.kind], description=field.description or None)
+    return bigquery.SchemaField(
+        field.name, BIGQUERY_TYPES[field.kind], description=field.description or None
+    )
 
 
 def ddl_type(column: bigquery.SchemaField) -> str:
@@ -82,9 +84,8 @@ def _readable(table: pa.Table) -> pa.Table:
     returns BIGNUMERIC as 256-bit decimals, which polars cannot read; every money column has
     precision 18, so 128-bit decimals with scale 18 hold them exactly (the cast fails otherwise).
     """
-    plain = pa.Table.from_arrays(
-        table.columns, schema=pa.schema([pa.field(f.name, f.type, f.nullable) for f in table.schema])
-    )
+    untagged = pa.schema([pa.field(f.name, f.type, f.nullable) for f in table.schema])
+    plain = pa.Table.from_arrays(table.columns, schema=untagged)
     if not any(pa.types.is_decimal256(f.type) for f in plain.schema):
         return plain
     return plain.cast(
@@ -100,11 +101,15 @@ def _readable(table: pa.Table) -> pa.Table:
 
 
 class BigQueryWarehouse(Warehouse):
-    """A BigQuery dataset: credentials the ordinary Google way, or dagster-gcp's `gcp_credentials`."""
+    """A BigQuery dataset; Google's usual credentials or dagster-gcp's `gcp_credentials`."""
 
     project: str = ConfigField(description="Google Cloud project holding the dataset")
-    dataset: str = ConfigField(default="toast", description="Dataset holding the tables (created if missing)")
-    location: str | None = ConfigField(default=None, description="Dataset and job location, e.g. US or EU")
+    dataset: str = ConfigField(
+        default="toast", description="Dataset holding the tables (created if missing)"
+    )
+    location: str | None = ConfigField(
+        default=None, description="Dataset and job location, e.g. US or EU"
+    )
     gcp_credentials: str | None = ConfigField(
         default=None,
         description="Base64 service-account key (secret); unset: Application Default Credentials",
@@ -130,9 +135,8 @@ class BigQueryWarehouse(Warehouse):
         dataset.location = self.location
         client.create_dataset(dataset, exists_ok=True)
         existing: dict[str, set[str]] = {}
-        for name, column in client.query(
-            f"SELECT table_name, column_name FROM `{self.project}.{self.dataset}`.INFORMATION_SCHEMA.COLUMNS"
-        ).result():
+        columns = f"`{self.project}.{self.dataset}`.INFORMATION_SCHEMA.COLUMNS"
+        for name, column in client.query(f"SELECT table_name, column_name FROM {columns}").result():
             existing.setdefault(name, set()).add(column)
         plan = plan_schema(existing)
         statements = [
@@ -167,7 +171,9 @@ class BigQueryWarehouse(Warehouse):
                 self._ensure(client)
             run = uuid.uuid4().hex[:12]
             staged = {
-                table: f"{STAGING_PREFIX}{table}_{run}" for table, frame in tables.items() if frame.height
+                table: f"{STAGING_PREFIX}{table}_{run}"
+                for table, frame in tables.items()
+                if frame.height
             }
             try:
                 self._stage(client, {staged[t]: (t, tables[t]) for t in staged})
@@ -185,7 +191,9 @@ class BigQueryWarehouse(Warehouse):
                     client.query(self._drop_script(staged.values())).result()
                 raise
 
-    def _stage(self, client: bigquery.Client, staging: Mapping[str, tuple[str, pl.DataFrame]]) -> None:
+    def _stage(
+        self, client: bigquery.Client, staging: Mapping[str, tuple[str, pl.DataFrame]]
+    ) -> None:
         """Load every frame as Parquet into its own staging table; the jobs run side by side."""
         jobs = []
         for name, (table, frame) in staging.items():
@@ -194,12 +202,13 @@ class BigQueryWarehouse(Warehouse):
             buffer.seek(0)
             config = bigquery.LoadJobConfig(
                 source_format=bigquery.SourceFormat.PARQUET,
-                schema=[schema_field(f) for f in WAREHOUSE_TABLES[table] if f.name in frame.columns],
+                schema=[
+                    schema_field(f) for f in WAREHOUSE_TABLES[table] if f.name in frame.columns
+                ],
                 write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
             )
-            jobs.append(
-                client.load_table_from_file(buffer, f"{self.project}.{self.dataset}.{name}", job_config=config)
-            )
+            destination = f"{self.project}.{self.dataset}.{name}"
+            jobs.append(client.load_table_from_file(buffer, destination, job_config=config))
         for job in jobs:
             job.result()
 

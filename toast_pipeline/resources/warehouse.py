@@ -162,7 +162,8 @@ class DuckDBWarehouse(Warehouse):
         for table, fields in plan.new_columns.items():
             for f in fields:
                 conn.execute(
-                    f'ALTER TABLE {self.table(table)} ADD COLUMN IF NOT EXISTS "{f.name}" {duckdb_type(f)}'
+                    f"ALTER TABLE {self.table(table)} "
+                    f'ADD COLUMN IF NOT EXISTS "{f.name}" {duckdb_type(f)}'
                 )
         for table in plan.views:
             conn.execute(closure_free_view_sql(self.table, table))
