@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test ui install clean
+.PHONY: demo demo-bigquery test ui install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/toast-pipeline demo
 
-## The whole test suite (what CI runs).
+## The same demo loading into BigQuery on a local emulator instead of DuckDB (needs Python 3.13).
+demo-bigquery: $(STAMP)
+	scripts/bigquery-emulator-venv.sh
+	$(BIN)/toast-pipeline demo --bigquery-emulator
+
+## The whole test suite (what CI runs). Without the BigQuery emulator its tests fail and say why.
 test: $(STAMP)
+	-scripts/bigquery-emulator-venv.sh
 	$(BIN)/pytest -n 2
 
 ## The Dagster UI on the demo's instance (run `make demo` first).
@@ -27,4 +33,4 @@ ui: $(STAMP)
 	DAGSTER_HOME=$(CURDIR)/dagster_home $(BIN)/dagster dev -h 127.0.0.1
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data .bigquery-emulator

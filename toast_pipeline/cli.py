@@ -26,6 +26,11 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=int, default=60, help="number of business dates")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (same seed, same export)")
     parser.add_argument("--orders-per-day", type=int, default=80, help="typical orders on an open day")
+    parser.add_argument(
+        "--bigquery-emulator", type=Path, nargs="?", const=Path(".bigquery-emulator"), default=None,
+        metavar="VENV", help="load into BigQuery on a local emulator started from VENV "
+        "(built by scripts/bigquery-emulator-venv.sh) instead of DuckDB",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -65,6 +70,11 @@ def parser() -> argparse.ArgumentParser:
         "from the TOAST_* environment)",
     )
     closures.add_argument("--location", help="location folder number (default TOAST_LOCATION_ID)")
+    commands.add_parser(
+        "migrate",
+        help="bring the warehouse chosen by TOAST_WAREHOUSE up to the specs: create what is "
+        "missing, add newer columns to existing tables (no data rewritten)",
+    )
     return root
 
 
@@ -83,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             days=args.days,
             seed=args.seed,
             orders_per_day=args.orders_per_day,
+            bigquery_emulator=args.bigquery_emulator,
         )
         return run_demo(options, console)
     if args.command == "backfill":
@@ -111,6 +122,16 @@ def main(argv: list[str] | None = None) -> int:
         from toast_pipeline.analysis_assets import print_closures
 
         return print_closures(os.environ, args.location, console)
+    if args.command == "migrate":
+        from toast_pipeline.definitions import warehouse_from_env
+
+        # Resolves the EnvVar-bound secrets the way a run would.
+        with warehouse_from_env(os.environ).process_config_and_initialize_cm() as warehouse:
+            added = warehouse.migrate()
+        console.print(f"{warehouse.describe()}: {len(added)} column(s) added, tables and views up to date")
+        for column in added:
+            console.print(f"  + {column}")
+        return 0
     return 2
 
 

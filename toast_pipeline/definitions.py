@@ -13,6 +13,7 @@ import dagster as dg
 
 from toast_pipeline.analysis_assets import analysis_automation_sensor, build_analysis_assets
 from toast_pipeline.assets import GROUP, build_toast_assets
+from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline.resources.sftp import ExportSource, SFTPExportSource
 from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
 from toast_pipeline.schedules import build_daily_schedule
@@ -48,6 +49,15 @@ def sftp_source_from_env(env: Mapping[str, str]) -> SFTPExportSource:
 
 
 def warehouse_from_env(env: Mapping[str, str]) -> Warehouse:
+    if env.get("TOAST_WAREHOUSE", "duckdb").lower() == "bigquery":
+        if not env.get("TOAST_BIGQUERY_PROJECT"):
+            raise ValueError("TOAST_WAREHOUSE=bigquery needs TOAST_BIGQUERY_PROJECT")
+        return BigQueryWarehouse(
+            project=env["TOAST_BIGQUERY_PROJECT"],
+            dataset=env.get("TOAST_BIGQUERY_DATASET", "toast"),
+            location=env.get("TOAST_BIGQUERY_LOCATION"),
+            gcp_credentials=_secret(env, "TOAST_GCP_CREDENTIALS"),
+        )
     return DuckDBWarehouse(path=env.get("TOAST_DUCKDB_PATH", DEFAULT_DUCKDB_PATH))
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from toast_pipeline import local_bigquery
 from toast_pipeline.backfill import BackfillRequest, run_backfill_command
 from toast_pipeline.daily_load import BUSINESS_DAYS
 from toast_pipeline.definitions import warehouse_from_env
@@ -40,6 +41,7 @@ class DemoOptions:
     orders_per_day: int = 80
     location_id: str = "185129"
     timezone: str = "America/Chicago"
+    bigquery_emulator: Path | None = None  # the emulator's venv: load into BigQuery on it
 
 
 def server_env(server: LocalSFTPServer, options: DemoOptions) -> dict[str, str]:
@@ -92,6 +94,15 @@ def generate(options: DemoOptions) -> SampleExport:
 
 def run_demo(options: DemoOptions, console: Console) -> int:
     """Generate, serve, backfill every date through Dagster, then check against the truth."""
+    if options.bigquery_emulator is None:
+        return _load_and_compare(options, console)
+    with local_bigquery.serve(options.data_dir / "bigquery", options.bigquery_emulator) as emulator:
+        console.print(f"BigQuery emulator on {emulator.endpoint}, project {emulator.project}")
+        with patched_env(emulator.warehouse_env()):
+            return _load_and_compare(options, console)
+
+
+def _load_and_compare(options: DemoOptions, console: Console) -> int:
     console.print(f"Generating a {options.days}-day sample Toast export (seed {options.seed})...")
     export = generate(options)
     use_dagster_home()
@@ -122,7 +133,7 @@ def run_demo(options: DemoOptions, console: Console) -> int:
             "date failed alone.[/green]"
         )
     console.print(
-        f"\nWarehouse: {env['TOAST_DUCKDB_PATH']}   Dagster instance: {os.environ['DAGSTER_HOME']}\n"
+        f"\nWarehouse: {warehouse.describe()}   Dagster instance: {os.environ['DAGSTER_HOME']}\n"
         "See the backfill, the runs and the per-date checks in the UI: make ui"
     )
     return 1 if problems else 0

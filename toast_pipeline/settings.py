@@ -51,8 +51,6 @@ class LocationSettings:
         except Exception:
             raise ValueError(f"TOAST_TIMEZONE must be an IANA zone such as America/Chicago, got {timezone!r}") from None
         warehouse = env.get("TOAST_WAREHOUSE", "duckdb").lower()
-        if warehouse != "duckdb":
-            raise ValueError(f"TOAST_WAREHOUSE must be 'duckdb', got {warehouse!r}")
         schedule = env.get("TOAST_SCHEDULE_TIME", "06:00")
         try:
             at = time.fromisoformat(schedule)
@@ -67,6 +65,8 @@ class LocationSettings:
                 holidays.country_holidays(country, subdiv=subdivision)
             except NotImplementedError as exc:
                 raise ValueError(f"TOAST_HOLIDAY_COUNTRY/SUBDIVISION: {exc}") from None
+        if warehouse not in ("duckdb", "bigquery"):
+            raise ValueError(f"TOAST_WAREHOUSE must be 'duckdb' or 'bigquery', got {warehouse!r}")
         return cls(
             location_id=env.get("TOAST_LOCATION_ID", DEFAULT_LOCATION_ID),
             start_date=start_date,

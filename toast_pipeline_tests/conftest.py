@@ -12,6 +12,8 @@ from toast_pipeline.export.sample import SampleExport, generate_export
 from toast_pipeline.local_sftp import LocalSFTPServer, serve
 from toast_pipeline.resources.sftp import SFTPExportSource
 
+pytest_plugins = ["toast_pipeline_tests.warehouses"]
+
 
 @pytest.fixture(scope="session")
 def sftp_server_factory(

@@ -1,4 +1,4 @@
-"""The code location end to end: loopback SFTP server -> Dagster run -> DuckDB file."""
+"""The code location end to end: loopback SFTP server -> Dagster run -> each warehouse."""
 
 import hashlib
 from datetime import date
@@ -11,7 +11,7 @@ from toast_pipeline.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK, asset_key, b
 from toast_pipeline.definitions import DAILY_JOB, build_definitions, partitions_for
 from toast_pipeline.export.sample import SampleExport
 from toast_pipeline.export.specs import TABLE_SPECS
-from toast_pipeline.resources.warehouse import DuckDBWarehouse
+from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.settings import LocationSettings
 
 LOCATION = "185129"
@@ -28,11 +28,6 @@ def export(sample_export) -> SampleExport:
 @pytest.fixture
 def server(sample_server):
     return sample_server
-
-
-@pytest.fixture
-def warehouse(tmp_path) -> DuckDBWarehouse:
-    return DuckDBWarehouse(path=str(tmp_path / "toast.duckdb"))
 
 
 @pytest.fixture
@@ -62,7 +57,7 @@ def run_dates(job, instance, first: date, last: date | None = None) -> dg.Execut
     return job.execute_in_process(tags=tags, instance=instance, raise_on_error=False)
 
 
-def real_rows(warehouse: DuckDBWarehouse, day: date) -> dict[str, int]:
+def real_rows(warehouse: Warehouse, day: date) -> dict[str, int]:
     counts = {}
     for spec in TABLE_SPECS:
         counts[spec.table] = warehouse.query(
@@ -72,7 +67,7 @@ def real_rows(warehouse: DuckDBWarehouse, day: date) -> dict[str, int]:
     return counts
 
 
-def marker_reasons(warehouse: DuckDBWarehouse, day: date) -> dict[str, str]:
+def marker_reasons(warehouse: Warehouse, day: date) -> dict[str, str]:
     reasons = {}
     for spec in TABLE_SPECS:
         frame = warehouse.query(
@@ -85,7 +80,7 @@ def marker_reasons(warehouse: DuckDBWarehouse, day: date) -> dict[str, str]:
     return reasons
 
 
-def net_sales(warehouse: DuckDBWarehouse, day: date) -> Decimal:
+def net_sales(warehouse: Warehouse, day: date) -> Decimal:
     return warehouse.query(
         f"SELECT coalesce(sum(amount), 0) FROM {warehouse.table('order_details')} "
         f"WHERE business_date = DATE '{day}' AND NOT closure_indicator AND NOT coalesce(voided, false)"

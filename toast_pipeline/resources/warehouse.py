@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +23,9 @@ from pydantic import PrivateAttr
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
 
 from toast_pipeline.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
+from toast_pipeline.export.parse import frame_schema
 from toast_pipeline.export.specs import Field, Kind
+from toast_pipeline.monitoring import CLOSURE_FREE_VIEWS, closure_free_view_sql, sql_string
 
 
 class Warehouse(ConfigurableResource, ABC):
@@ -58,17 +61,32 @@ class Warehouse(ConfigurableResource, ABC):
         """Hold what a run of many dates should open once (a no-op unless a warehouse needs it)."""
         yield
 
+    @abstractmethod
+    def describe(self) -> str:
+        """Where the tables live, for people."""
+
+    @abstractmethod
+    def migrate(self) -> list[str]:
+        """Bring the warehouse up to the specs in place; returns the columns added (`table.column`).
+
+        Creates what is missing (schema or dataset, tables, closure-free views) and adds the columns
+        a newer spec has to existing tables. Idempotent; no row is rewritten.
+        """
+
     def business_days(self, location_id: str) -> pl.DataFrame:
-        """One row per loaded date: the verdict and what was delivered."""
-        return self.query(
+        """One row per loaded date: the verdict and what was delivered, typed as the specs say
+        (BigQuery returns every NUMERIC at scale 9; the stored values fit the spec's scale)."""
+        frame = self.query(
             f"SELECT * FROM {self.table(BUSINESS_DAYS)} "
-            f"WHERE location_id = '{_sql_text(location_id)}' ORDER BY business_date"
+            f"WHERE location_id = {sql_string(location_id)} ORDER BY business_date"
         )
+        schema = frame_schema(WAREHOUSE_TABLES[BUSINESS_DAYS])
+        return frame.cast({name: schema[name] for name in frame.columns if name in schema})
 
     def daily_totals(self, location_id: str) -> pl.DataFrame:
         """Per open date: orders, covers, net sales and tips (voids and closure dates left out),
         and checks. Plain SQL that DuckDB and BigQuery both run."""
-        loc = f"'{_sql_text(location_id)}'"
+        loc = sql_string(location_id)
         return self.query(
             "SELECT o.business_date, o.orders, o.covers, o.net_sales, o.tips, COALESCE(c.checks, 0) AS checks "
             "FROM (SELECT business_date, COUNT(*) AS orders, SUM(COALESCE(number_of_guests, 0)) AS covers, "
@@ -85,18 +103,45 @@ class Warehouse(ConfigurableResource, ABC):
 
     def row_counts(self, location_id: str) -> dict[str, int]:
         """Rows per table for a location, closure markers included."""
-        counts = {}
-        for table in WAREHOUSE_TABLES:
-            frame = self.query(
-                f"SELECT count(*) AS n FROM {self.table(table)} "
-                f"WHERE location_id = '{_sql_text(location_id)}'"
+        frame = self.query(
+            " UNION ALL ".join(
+                f"SELECT {sql_string(table)} AS table_name, count(*) AS n FROM {self.table(table)} "
+                f"WHERE location_id = {sql_string(location_id)}"
+                for table in WAREHOUSE_TABLES
             )
-            counts[table] = int(frame.item())
-        return counts
+        )
+        found = dict(frame.iter_rows())
+        return {table: int(found[table]) for table in WAREHOUSE_TABLES}
 
 
-def _sql_text(value: str) -> str:
-    return value.replace("'", "''")
+@dataclass(frozen=True)
+class SchemaPlan:
+    """What a warehouse lacks compared with the specs, whichever warehouse it is."""
+
+    new_tables: tuple[str, ...]
+    new_columns: dict[str, tuple[Field, ...]]
+    views: tuple[str, ...]  # tables whose closure-free view must be (re)created
+
+    @property
+    def added(self) -> list[str]:
+        return [f"{table}.{f.name}" for table, fields in self.new_columns.items() for f in fields]
+
+
+def plan_schema(existing: Mapping[str, set[str]]) -> SchemaPlan:
+    """Compare existing tables and views (name -> column names) with the specs."""
+    new_tables = tuple(t for t in WAREHOUSE_TABLES if t not in existing)
+    new_columns = {
+        table: missing
+        for table, fields in WAREHOUSE_TABLES.items()
+        if table in existing
+        and (missing := tuple(f for f in fields if f.name not in existing[table]))
+    }
+    views = tuple(
+        table
+        for table, view in CLOSURE_FREE_VIEWS.items()
+        if view not in existing or table in new_tables or table in new_columns
+    )
+    return SchemaPlan(new_tables, new_columns, views)
 
 
 DUCKDB_TYPES = {
@@ -146,6 +191,9 @@ class DuckDBWarehouse(Warehouse):
         # Three parts: with the default file name the catalog is also called "toast".
         return f'"{Path(self.path).stem}"."{self.schema_name}"."{name}"'
 
+    def describe(self) -> str:
+        return f"DuckDB file {self.path}, schema {self.schema_name}"
+
     def _open(self) -> duckdb.DuckDBPyConnection:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         retrying = Retrying(
@@ -173,31 +221,39 @@ class DuckDBWarehouse(Warehouse):
         with self.session():
             yield self._conn
 
-    def ensure_tables(self, conn: duckdb.DuckDBPyConnection) -> None:
-        """Create the schema and tables from the specs; add any column a newer spec has.
+    def ensure_tables(self, conn: duckdb.DuckDBPyConnection) -> list[str]:
+        """Create the schema, tables and views from the specs; add any column a newer spec has.
 
         Checked once per resource instance (once per run): the lock is held only to write.
         """
         if self._tables_ready:
-            return
+            return []
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{Path(self.path).stem}"."{self.schema_name}"')
-        for table, fields in WAREHOUSE_TABLES.items():
-            columns = ", ".join(f'"{f.name}" {duckdb_type(f)}' for f in fields)
+        existing: dict[str, set[str]] = {}
+        for name, column in conn.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = ? AND table_schema = ?",
+            [Path(self.path).stem, self.schema_name],
+        ).fetchall():
+            existing.setdefault(name, set()).add(column)
+        plan = plan_schema(existing)
+        for table in plan.new_tables:
+            columns = ", ".join(f'"{f.name}" {duckdb_type(f)}' for f in WAREHOUSE_TABLES[table])
             conn.execute(f"CREATE TABLE IF NOT EXISTS {self.table(table)} ({columns})")
-            existing = {
-                row[0]
-                for row in conn.execute(
-                    "SELECT column_name FROM information_schema.columns "
-                    "WHERE table_schema = ? AND table_name = ?",
-                    [self.schema_name, table],
-                ).fetchall()
-            }
+        for table, fields in plan.new_columns.items():
             for f in fields:
-                if f.name not in existing:
-                    conn.execute(
-                        f'ALTER TABLE {self.table(table)} ADD COLUMN "{f.name}" {duckdb_type(f)}'
-                    )
+                conn.execute(
+                    f"ALTER TABLE {self.table(table)} "
+                    f'ADD COLUMN IF NOT EXISTS "{f.name}" {duckdb_type(f)}'
+                )
+        for table in plan.views:
+            conn.execute(closure_free_view_sql(self.table, table))
         self._tables_ready = True
+        return plan.added
+
+    def migrate(self) -> list[str]:
+        with self._connection() as conn:
+            return self.ensure_tables(conn)
 
     def replace_date(
         self, location_id: str, business_date: date, tables: Mapping[str, pl.DataFrame]

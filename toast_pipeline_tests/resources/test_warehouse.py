@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from toast_pipeline.daily_load import WAREHOUSE_TABLES, build_day_load
-from toast_pipeline.resources.warehouse import DuckDBWarehouse
+from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
 
 LOCATION = "185129"
 DAY = date(2024, 4, 4)
@@ -24,11 +24,11 @@ def day_tables(day: date = DAY, orders: int = 12) -> dict[str, pl.DataFrame]:
 
 
 @pytest.fixture
-def warehouse(tmp_path) -> DuckDBWarehouse:
+def duckdb_warehouse(tmp_path) -> DuckDBWarehouse:
     return DuckDBWarehouse(path=str(tmp_path / "toast.duckdb"))
 
 
-def order_rows(warehouse: DuckDBWarehouse) -> list[tuple]:
+def order_rows(warehouse: Warehouse) -> list[tuple]:
     return warehouse.query(
         f"SELECT business_date, count(*), sum(amount) FROM {warehouse.table('order_details')} "
         "GROUP BY 1 ORDER BY 1"
@@ -53,10 +53,10 @@ def test_replace_date_swaps_old_rows_for_new_and_leaves_other_dates(warehouse):
     ]
 
 
-def test_money_and_types_are_exact_in_the_warehouse(warehouse):
-    warehouse.replace_date(LOCATION, DAY, day_tables())
+def test_money_and_types_are_exact_in_the_warehouse(duckdb_warehouse):
+    duckdb_warehouse.replace_date(LOCATION, DAY, day_tables())
     types = dict(
-        warehouse.query(
+        duckdb_warehouse.query(
             "SELECT column_name, data_type FROM information_schema.columns "
             "WHERE table_schema = 'toast' AND table_name = 'order_details'"
         ).rows()
@@ -73,7 +73,7 @@ def test_a_failure_mid_replace_leaves_the_date_as_it_was(warehouse):
     warehouse.replace_date(LOCATION, DAY, day_tables(orders=12))
     broken = day_tables(orders=20)
     broken["payment_details"] = pl.DataFrame({"no_such_column": [1]})
-    with pytest.raises(duckdb.Error):
+    with pytest.raises(Exception, match="no_such_column"):
         warehouse.replace_date(LOCATION, DAY, broken)
     assert warehouse.row_counts(LOCATION)["order_details"] == 12
 
@@ -83,7 +83,8 @@ def test_unknown_table_is_refused(warehouse):
         warehouse.replace_date(LOCATION, DAY, {"orders": pl.DataFrame()})
 
 
-def test_tables_created_by_an_older_spec_gain_new_columns_and_keep_rows(warehouse):
+def test_tables_created_by_an_older_spec_gain_new_columns_and_keep_rows(duckdb_warehouse):
+    warehouse = duckdb_warehouse
     conn = duckdb.connect(warehouse.path)
     conn.execute("CREATE SCHEMA toast.toast")
     conn.execute("CREATE TABLE toast.toast.cash_entries (entry_id VARCHAR, business_date DATE, location_id VARCHAR)")
@@ -103,7 +104,8 @@ def _write_dates(path: str, first: date, count: int) -> None:
         warehouse.replace_date(LOCATION, day, day_tables(day))
 
 
-def test_two_processes_writing_at_once_lose_nothing(warehouse):
+def test_two_processes_writing_at_once_lose_nothing(duckdb_warehouse):
+    warehouse = duckdb_warehouse
     context = multiprocessing.get_context("spawn")
     writers = [
         context.Process(target=_write_dates, args=(warehouse.path, date(2024, 1, 1) + timedelta(days=100 * i), 8))
