@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from contextlib import ExitStack
@@ -92,3 +93,25 @@ def sample_server(
     sample_export: SampleExport, sftp_server_factory: Callable[[Path], LocalSFTPServer]
 ) -> LocalSFTPServer:
     return sftp_server_factory(sample_export.root)
+
+
+@pytest.fixture
+def sample_env(
+    tmp_path: Path, sample_export: SampleExport, sample_server: LocalSFTPServer
+) -> dict[str, str]:
+    """What a user's environment holds: a fresh Dagster instance (the project's dagster.yaml),
+    the TOAST_* settings of the loopback SFTP server, and a DuckDB file of this test's own."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(Path(__file__).parents[1] / "dagster_home" / "dagster.yaml", home)
+    return {
+        "DAGSTER_HOME": str(home),
+        "TOAST_SFTP_HOST": sample_server.host,
+        "TOAST_SFTP_PORT": str(sample_server.port),
+        "TOAST_SFTP_USERNAME": sample_server.username,
+        "TOAST_SFTP_PRIVATE_KEY_PATH": str(sample_server.client_key_path),
+        "TOAST_SFTP_KNOWN_HOSTS": str(sample_server.known_hosts_path),
+        "TOAST_LOCATION_ID": sample_export.location_id,
+        "TOAST_START_DATE": "2024-04-01",
+        "TOAST_DUCKDB_PATH": str(tmp_path / "toast.duckdb"),
+    }

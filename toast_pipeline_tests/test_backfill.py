@@ -2,9 +2,7 @@
 
 import io
 import json
-import shutil
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -56,22 +54,8 @@ def test_a_reversed_range_is_refused():
 
 
 @pytest.fixture
-def environment(tmp_path, monkeypatch, sample_export, sample_server):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(Path(__file__).parents[1] / "dagster_home" / "dagster.yaml", home)
-    env = {
-        "DAGSTER_HOME": str(home),
-        "TOAST_SFTP_HOST": sample_server.host,
-        "TOAST_SFTP_PORT": str(sample_server.port),
-        "TOAST_SFTP_USERNAME": sample_server.username,
-        "TOAST_SFTP_PRIVATE_KEY_PATH": str(sample_server.client_key_path),
-        "TOAST_SFTP_KNOWN_HOSTS": str(sample_server.known_hosts_path),
-        "TOAST_LOCATION_ID": sample_export.location_id,
-        "TOAST_START_DATE": "2024-04-01",
-        "TOAST_DUCKDB_PATH": str(tmp_path / "toast.duckdb"),
-    }
-    for key, value in env.items():
+def environment(tmp_path, monkeypatch, sample_env):
+    for key, value in sample_env.items():
         monkeypatch.setenv(key, value)
     return tmp_path
 

@@ -42,22 +42,10 @@ def test_the_demo_loads_into_bigquery_on_its_own_emulator(tmp_path, monkeypatch)
 
 
 def test_one_date_materializes_into_bigquery_from_the_dagster_command_line(
-    tmp_path, sample_export, sample_server, bigquery_emulator
+    tmp_path, sample_export, sample_env, bigquery_emulator
 ):
     dataset = f"cli_{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        **bigquery_emulator.warehouse_env(dataset),
-        "DAGSTER_HOME": str(tmp_path),
-        "TOAST_SFTP_HOST": sample_server.host,
-        "TOAST_SFTP_PORT": str(sample_server.port),
-        "TOAST_SFTP_USERNAME": sample_server.username,
-        "TOAST_SFTP_PRIVATE_KEY_PATH": str(sample_server.client_key_path),
-        "TOAST_SFTP_KNOWN_HOSTS": str(sample_server.known_hosts_path),
-        "TOAST_LOCATION_ID": sample_export.location_id,
-        "TOAST_START_DATE": "2024-04-01",
-    }
-    (tmp_path / "dagster.yaml").touch()
+    env = {**os.environ, **sample_env, **bigquery_emulator.warehouse_env(dataset)}
     result = subprocess.run(
         [DAGSTER, "asset", "materialize", "-m", "toast_pipeline.definitions",
          "--select", "key:toast/*", "--partition", "2024-04-04"],

@@ -55,21 +55,9 @@ def test_a_bad_start_date_is_a_clear_error(monkeypatch):
         defs()
 
 
-def test_one_date_materializes_from_the_dagster_command_line(tmp_path, sample_export, sample_server):
-    database = tmp_path / "toast.duckdb"
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(tmp_path),
-        "TOAST_SFTP_HOST": sample_server.host,
-        "TOAST_SFTP_PORT": str(sample_server.port),
-        "TOAST_SFTP_USERNAME": sample_server.username,
-        "TOAST_SFTP_PRIVATE_KEY_PATH": str(sample_server.client_key_path),
-        "TOAST_SFTP_KNOWN_HOSTS": str(sample_server.known_hosts_path),
-        "TOAST_LOCATION_ID": sample_export.location_id,
-        "TOAST_START_DATE": "2024-04-01",
-        "TOAST_DUCKDB_PATH": str(database),
-    }
-    (tmp_path / "dagster.yaml").touch()
+def test_one_date_materializes_from_the_dagster_command_line(tmp_path, sample_export, sample_env):
+    database = sample_env["TOAST_DUCKDB_PATH"]
+    env = {**os.environ, **sample_env}
     result = subprocess.run(
         [DAGSTER, "asset", "materialize", "-m", "toast_pipeline.definitions",
          "--select", "key:toast/*", "--partition", "2024-04-04"],

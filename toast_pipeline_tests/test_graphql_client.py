@@ -7,7 +7,6 @@ as `toast-pipeline backfill` does when no daemon serves the instance.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -42,23 +41,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def environment(tmp_path, monkeypatch, sample_export, sample_server):
+def environment(tmp_path, monkeypatch, sample_env):
     """A fresh instance and the TOAST_* settings for the loopback SFTP server."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home)
-    env = {
-        "DAGSTER_HOME": str(home),
-        "TOAST_SFTP_HOST": sample_server.host,
-        "TOAST_SFTP_PORT": str(sample_server.port),
-        "TOAST_SFTP_USERNAME": sample_server.username,
-        "TOAST_SFTP_PRIVATE_KEY_PATH": str(sample_server.client_key_path),
-        "TOAST_SFTP_KNOWN_HOSTS": str(sample_server.known_hosts_path),
-        "TOAST_LOCATION_ID": sample_export.location_id,
-        "TOAST_START_DATE": "2024-04-01",
-        "TOAST_DUCKDB_PATH": str(tmp_path / "toast.duckdb"),
-    }
-    for key, value in env.items():
+    for key, value in sample_env.items():
         monkeypatch.setenv(key, value)
     return tmp_path
 
