@@ -24,7 +24,7 @@ from pydantic import PrivateAttr
 from toast_pipeline.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
 from toast_pipeline.export.specs import MONEY_PRECISION, Field, Kind
 from toast_pipeline.monitoring import closure_free_view_sql
-from toast_pipeline.resources.warehouse import Warehouse, plan_schema
+from toast_pipeline.resources.warehouse import Warehouse, plan_schema, refuse_unknown_tables
 
 # Toast's times carry no zone: they are the restaurant's wall clock, which is what DATETIME is.
 # TIMESTAMP is an instant; storing wall-clock times in it would claim they are UTC.
@@ -169,9 +169,7 @@ class BigQueryWarehouse(Warehouse):
     def replace_date(
         self, location_id: str, business_date: date, tables: Mapping[str, pl.DataFrame]
     ) -> None:
-        unknown = set(tables) - set(WAREHOUSE_TABLES)
-        if unknown:
-            raise ValueError(f"not warehouse tables: {sorted(unknown)}")
+        refuse_unknown_tables(tables)
         with self._client() as client:
             if not self._schema_ready:
                 self._ensure(client)

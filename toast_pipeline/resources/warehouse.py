@@ -28,6 +28,13 @@ from toast_pipeline.export.specs import Field, Kind
 from toast_pipeline.monitoring import CLOSURE_FREE_VIEWS, closure_free_view_sql, sql_string
 
 
+def refuse_unknown_tables(tables: Mapping[str, pl.DataFrame]) -> None:
+    """A date is written to load tables only; anything else is a caller's mistake."""
+    unknown = set(tables) - set(WAREHOUSE_TABLES)
+    if unknown:
+        raise ValueError(f"not warehouse tables: {sorted(unknown)}")
+
+
 class Warehouse(ConfigurableResource, ABC):
     """The warehouse interface the assets write through."""
 
@@ -258,9 +265,7 @@ class DuckDBWarehouse(Warehouse):
     def replace_date(
         self, location_id: str, business_date: date, tables: Mapping[str, pl.DataFrame]
     ) -> None:
-        unknown = set(tables) - set(WAREHOUSE_TABLES)
-        if unknown:
-            raise ValueError(f"not warehouse tables: {sorted(unknown)}")
+        refuse_unknown_tables(tables)
         with self._connection() as conn:
             self.ensure_tables(conn)
             conn.execute("BEGIN TRANSACTION")
