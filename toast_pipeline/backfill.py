@@ -18,12 +18,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Iterator
 
 import dagster as dg
 
@@ -312,7 +311,7 @@ class Watcher:
             per_date, run_error = run_errors(self.instance, run.run_id)
             for key in run_partition_keys(run):
                 day = date.fromisoformat(key)
-                if key not in self._wanted or self.progress.outcomes.get(day, None) is not None:
+                if key not in self._wanted or day in self.progress.outcomes:
                     continue
                 error = per_date.get(key, run_error)
                 self.progress.outcomes[day] = DateOutcome(day, "failed", error=error)
@@ -525,9 +524,8 @@ def run_backfill_command(request: BackfillRequest, console) -> int:
         for o in progress.outcomes.values()
         if o.status == "failed"
     }
-    wanted_days = {d for d in plan.to_run}
     days = warehouse.business_days(settings.location_id)
-    days = days.filter(days.get_column("business_date").is_in(list(wanted_days)))
+    days = days.filter(days.get_column("business_date").is_in(plan.to_run))
     LoadSummary(
         requested=[d.isoformat() for d in plan.to_run],
         business_days=days,
