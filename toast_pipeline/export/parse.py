@@ -19,6 +19,7 @@ import polars as pl
 from toast_pipeline.export.specs import MONEY_PRECISION, Column, Field, Kind, TableSpec
 
 BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 TIMESTAMP_FORMATS = (
     "%m/%d/%y %I:%M %p",  # what real exports write: 4/4/24 11:23 AM
@@ -124,15 +125,19 @@ def parse_file(spec: TableSpec, data: bytes, source: str) -> ParsedFile:
     """Parse one Toast CSV file; `source` names it in errors and in the warehouse."""
     if data.startswith(BOM):
         data = data[len(BOM) :]
-    _check_bytes(data, source)
+    text = _check_bytes(data, source)
     columns = {c.name: pl.Series(c.name, [], pl.String()) for c in spec.columns}
     if not data.strip():
         raw = pl.DataFrame(columns)
         return ParsedFile(spec, source, _convert(raw, spec, source, data), tuple(spec.column_names))
+    blank_records = _check_row_widths(text, source)
     try:
         raw = pl.read_csv(io.BytesIO(data), infer_schema=False, has_header=True)
     except pl.exceptions.PolarsError as exc:
-        raise _locate_structure_error(data, source, exc) from None
+        first_line = str(exc).strip().splitlines()[0]
+        raise ExportParseError(source, f"not a readable CSV file: {first_line}") from None
+    if blank_records:
+        raw = raw.filter(~pl.int_range(pl.len()).is_in(blank_records))
 
     by_header = {_normal(h): c for c in spec.columns for h in c.headers}
     found: dict[str, str] = {}
@@ -165,14 +170,18 @@ def _normal(header: str) -> str:
     return " ".join(header.split()).casefold()
 
 
-def _check_bytes(data: bytes, source: str) -> None:
-    """NUL bytes and invalid UTF-8 are refused before polars sees them, with their place."""
+def _check_bytes(data: bytes, source: str) -> str:
+    """NUL bytes and anything but UTF-8 are refused before polars sees them, with their place."""
+    if data.startswith(UTF16_BOMS):
+        raise ExportParseError(
+            source, "the file is UTF-16 (it starts with a UTF-16 byte order mark); Toast exports are UTF-8", line=1
+        )
     nul = data.find(b"\x00")
     if nul >= 0:
         line, col = _line_and_char(data, nul)
         raise ExportParseError(source, f"NUL byte at character {col}", line=line)
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, col = _line_and_char(data, exc.start)
         raise ExportParseError(
@@ -181,6 +190,36 @@ def _check_bytes(data: bytes, source: str) -> None:
     if data.count(b'"') % 2:
         line = _unterminated_quote_line(data)
         raise ExportParseError(source, "unterminated quoted field (a quote opens and never closes)", line=line)
+    return text
+
+
+def _check_row_widths(text: str, source: str) -> list[int]:
+    """Every row must have the header's width; returns the data records that are blank lines.
+
+    polars pads a short row with nulls without a word, so a file cut off mid-row (Toast still
+    writing it, a transfer cut short) would load as complete; here it is an error naming the
+    line and the first missing column.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, [])
+    previous_end, blank = reader.line_num, []
+    for index, record in enumerate(reader):
+        if not record:
+            blank.append(index)
+        elif len(record) < len(header):
+            raise ExportParseError(
+                source,
+                f"row has {len(record)} fields, the header has {len(header)} (cut short?)",
+                line=previous_end + 1,
+                column=header[len(record)],
+                position=len(record) + 1,
+            )
+        elif len(record) > len(header):
+            raise ExportParseError(
+                source, f"row has {len(record)} fields, the header has {len(header)}", line=previous_end + 1
+            )
+        previous_end = reader.line_num
+    return blank
 
 
 def _line_and_char(data: bytes, offset: int) -> tuple[int, int]:
@@ -204,26 +243,11 @@ def _record_lines(data: bytes) -> list[int]:
     """First line of each data record, counting quoted line breaks (used only on the error path)."""
     reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
     starts, previous_end = [], 0
-    for _ in reader:
-        starts.append(previous_end + 1)
+    for record in reader:
+        if record:
+            starts.append(previous_end + 1)
         previous_end = reader.line_num
     return starts[1:]
-
-
-def _locate_structure_error(data: bytes, source: str, exc: Exception) -> ExportParseError:
-    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
-    width = None
-    previous_end = 0
-    for record in reader:
-        if width is None:
-            width = len(record)
-        elif len(record) != width:
-            return ExportParseError(
-                source, f"row has {len(record)} fields, the header has {width}", line=previous_end + 1
-            )
-        previous_end = reader.line_num
-    first_line = str(exc).strip().splitlines()[0]
-    return ExportParseError(source, f"not a readable CSV file: {first_line}")
 
 
 def _convert(

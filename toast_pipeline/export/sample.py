@@ -54,7 +54,7 @@ REQUESTABLE_DELIVERIES = (*CLOSED_DELIVERIES, CATERING_DELIVERY)
 DELIVERIES = (OPEN_DELIVERY, *REQUESTABLE_DELIVERIES)
 CLOSED_DELIVERY_WEIGHTS = (35, 25, 25, 15)
 CLOSURE_KINDS = ("holiday", "weekly", "emergency")
-DAMAGE_KINDS = ("unterminated_quote", "nul_byte", "bad_value", "missing_key_column")
+DAMAGE_KINDS = ("unterminated_quote", "nul_byte", "bad_value", "missing_key_column", "cut_short", "latin1")
 DAMAGEABLE_FILES = (ORDER_DETAILS.file_name, PAYMENT_DETAILS.file_name)
 QUIRK_KINDS = (
     "bom",
@@ -96,7 +96,13 @@ CATERING_ITEMS = (8, 16)  # lines on a catering order, each 2-6 portions: a few 
 
 MARKER_OPEN_QUOTE = "ZZOPENQUOTEZZ"
 MARKER_NUL = "ZZNULBYTEZZ"
-MARKER_BYTES = {MARKER_OPEN_QUOTE: b'"Smith, John', MARKER_NUL: b"Kel\x00ly Ross"}
+MARKER_LATIN1 = "ZZLATIN1ZZ"
+MARKER_CUT = "ZZCUTZZ"
+MARKER_BYTES = {
+    MARKER_OPEN_QUOTE: b'"Smith, John',
+    MARKER_NUL: b"Kel\x00ly Ross",
+    MARKER_LATIN1: "Renée Dupré".encode("latin-1"),
+}
 BOM = b"\xef\xbb\xbf"
 
 
@@ -1251,7 +1257,7 @@ class _DayWriter:
         row = 1 + int(plan.random() * (tables[spec.table].height - 1))
         if kind == "unterminated_quote":
             column = "Tab Names" if spec is ORDER_DETAILS else "Tab Name"
-        elif kind == "nul_byte":
+        elif kind in ("nul_byte", "latin1", "cut_short"):
             column = "Server"
         elif kind == "bad_value":
             column = "Amount" if plan.random() < 0.5 else ("Opened" if spec is ORDER_DETAILS else "Paid Date")
@@ -1335,6 +1341,9 @@ class _DayWriter:
         data = buffer.getvalue()
         for marker, raw in MARKER_BYTES.items():
             data = data.replace(marker.encode(), raw)
+        if MARKER_CUT.encode() in data:
+            # A file cut off mid-row, as a half-written export is: the row ends before Server.
+            data = data[: data.index(b"," + MARKER_CUT.encode())]
         if shape.bom:
             data = BOM + data
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -1387,6 +1396,10 @@ def _apply_damage(text: pl.DataFrame, damage: _Damage) -> tuple[pl.DataFrame, in
         value = MARKER_OPEN_QUOTE
     elif damage.kind == "nul_byte":
         value = MARKER_NUL
+    elif damage.kind == "latin1":
+        value = MARKER_LATIN1
+    elif damage.kind == "cut_short":
+        value = MARKER_CUT
     elif damage.column == "Amount":
         value = original[:-1] + "x"
     else:

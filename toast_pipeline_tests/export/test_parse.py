@@ -184,6 +184,11 @@ def test_percent_columns_accept_a_percent_sign():
         (b"Order Id,Server\n1,x\n2,a\x00b\n", "line 3: NUL byte at character 4"),
         (b"Order Id,Server\n1,caf\xe9\n", "line 2: not valid UTF-8 at character 6"),
         (b"Order Id,Server\n1,x\n2,y,z\n", "line 3: row has 3 fields, the header has 2"),
+        (
+            b"Order Id,Server,Amount\n1,x,2.00\n2,y\n",
+            "line 3, column 'Amount' (#3): row has 2 fields, the header has 3 (cut short?)",
+        ),
+        ("Order Id,Server\n1,x\n".encode("utf-16"), "line 1: the file is UTF-16"),
     ],
 )
 def test_bad_input_is_an_error_naming_file_line_and_column(csv, message):
@@ -199,6 +204,22 @@ def test_error_line_counts_quoted_line_breaks():
         order_frame(csv)
     assert error.value.line == 4
     assert error.value.column == "Amount"
+
+
+def test_regression_a_file_cut_off_mid_row_is_not_padded_with_nulls():
+    """polars fills the missing fields of a short last row with nulls; a half-written file
+    would then load as complete with an order missing its amount."""
+    with pytest.raises(ExportParseError) as error:
+        order_frame(b"Order Id,Server,Amount\n1,x,2.00\n2,Kelly")
+    assert (error.value.line, error.value.column) == (3, "Amount")
+
+
+def test_blank_lines_are_not_rows_and_do_not_shift_error_lines():
+    frame = order_frame(b"Order Id,Amount\n1,2.00\n\n2,3.00\n\n")
+    assert frame.get_column("order_id").to_list() == ["1", "2"]
+    with pytest.raises(ExportParseError) as error:
+        order_frame(b"Order Id,Amount\n1,2.00\n\n2,oops\n")
+    assert error.value.line == 4
 
 
 def test_regression_money_with_extra_decimals_is_not_rounded():

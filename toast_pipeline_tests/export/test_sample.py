@@ -44,6 +44,8 @@ DAMAGED = {
     date(2024, 11, 20): "nul_byte",
     date(2024, 11, 21): "bad_value",
     date(2024, 11, 22): "missing_key_column",
+    date(2024, 11, 23): "cut_short",
+    date(2024, 11, 24): "latin1",
 }
 SPEC_FILES = {s.file_name for s in TABLE_SPECS}
 TIMESTAMP = re.compile(r"^\d{1,2}/\d{1,2}/\d{2} \d{1,2}:\d{2} [AP]M$")
@@ -55,7 +57,7 @@ LONG_ID = re.compile(r"^\d{17,19}$")
 
 @pytest.fixture(scope="module")
 def export(tmp_path_factory: pytest.TempPathFactory) -> SampleExport:
-    """Three weeks, closed on Tuesdays, four damaged dates, the default quirk rate."""
+    """Three weeks, closed on Tuesdays, six damaged dates, the default quirk rate."""
     return generate_export(
         tmp_path_factory.mktemp("main"),
         start=START,
@@ -239,7 +241,9 @@ def test_manifest_row_counts_are_the_data_rows_written(export: SampleExport, clo
             assert delivered == set(day.rows)
             for name, count in day.rows.items():
                 path = folder(sample, day) / SPECS_BY_TABLE[name].file_name
-                if path.name == day.damage_file:
+                if path.name == day.damage_file and day.damage == "cut_short":
+                    assert path.read_bytes().count(b"\n") == day.damage_line - 1 < count + 1
+                elif path.name == day.damage_file:
                     assert path.read_bytes().count(b"\n") - 1 == count  # no value spans lines
                 else:
                     assert len(read(path)[1]) == count
@@ -527,6 +531,10 @@ def test_each_damage_kind_is_in_its_file_as_described(export: SampleExport) -> N
             assert data.count(b'"') % 2 == 1 and b',"Smith, John,' in bad_line
         if kind == "nul_byte":
             assert data.count(b"\x00") == 1 and b"\x00" in bad_line
+        if kind == "latin1":
+            assert b"Ren\xe9e Dupr\xe9" in bad_line
+        if kind == "cut_short":
+            assert data.endswith(bad_line) and len(bad_line.split(b",")) < len(header)
         if kind == "bad_value":
             value = next(csv.reader([bad_line.decode()]))[header.index(day.damage_column)]
             assert value.endswith("x") or ":9" in value
