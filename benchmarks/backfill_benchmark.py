@@ -431,15 +431,18 @@ def phase_sensor(config: dict) -> dict:
     import dagster as dg
 
     from toast_pipeline.assets import BUSINESS_DAYS_KEY
-    from toast_pipeline.definitions import DAILY_JOB, build_definitions, sftp_source_from_env
-    from toast_pipeline.definitions import warehouse_from_env
+    from toast_pipeline.definitions import DAILY_JOB, archive_from_env, build_definitions
+    from toast_pipeline.definitions import sftp_source_from_env, warehouse_from_env
     from toast_pipeline.settings import LocationSettings
 
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     source = sftp_source_from_env(os.environ)
     defs = build_definitions(
-        LocationSettings.from_env(), source=source, warehouse=warehouse_from_env(os.environ)
+        LocationSettings.from_env(),
+        source=source,
+        archive=archive_from_env(os.environ),
+        warehouse=warehouse_from_env(os.environ),
     )
     sensor = defs.resolve_sensor_def("toast_new_folders")
     instance = dg.DagsterInstance.get()

@@ -17,6 +17,9 @@ from datetime import date, datetime, timedelta
 from toast_pipeline.export.specs import TABLE_SPECS
 
 EXPECTED_FILES = frozenset(spec.file_name for spec in TABLE_SPECS)
+# A folder with a file changed this recently is still being written, whatever it holds. The
+# sensor's two looks are further apart than this, so it never requests such a folder itself.
+QUIET_PERIOD = timedelta(minutes=1)
 
 
 @dataclass
@@ -59,6 +62,31 @@ class Listing:
     @property
     def complete(self) -> bool:
         return EXPECTED_FILES <= {name for name, _, _ in self.files}
+
+
+def still_arriving(listing: Listing, now: datetime, max_wait: timedelta) -> str | None:
+    """Why a run must not load this folder yet (Toast still writing it), or None.
+
+    A partial folder would otherwise be judged a closure (`insufficient_files`) and loaded as
+    complete. An incomplete folder counts as final once its newest file is `max_wait` old: the
+    same wait after which the sensor loads it anyway.
+    """
+    if not listing.files:
+        return None
+    age = now - datetime.fromtimestamp(max(mtime for _, _, mtime in listing.files), tz=now.tzinfo)
+    present = len(EXPECTED_FILES & {name for name, _, _ in listing.files})
+    if age < QUIET_PERIOD:
+        return f"the folder is still being written (a file changed {_ago(age)} ago)"
+    if not listing.complete and age < max_wait:
+        return (
+            f"the folder is still being written ({present} of {len(EXPECTED_FILES)} Toast files, "
+            f"the newest {_ago(age)} old); it is loaded once complete, or as it is after {_ago(max_wait)}"
+        )
+    return None
+
+
+def _ago(delta: timedelta) -> str:
+    return str(timedelta(seconds=max(0, int(delta.total_seconds()))))
 
 
 def folders_to_look_at(

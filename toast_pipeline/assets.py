@@ -25,13 +25,22 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 from pydantic import Field as ConfigField
 
-from toast_pipeline.arrivals import Listing
+from toast_pipeline.arrivals import Listing, still_arriving
 from toast_pipeline.baselines import ClosureRules, public_holidays
 from toast_pipeline.closures import ClosureThresholds, DaySummary, Verdict
 from toast_pipeline.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES, DayLoad, build_day_load
 from toast_pipeline.export.parse import ExportParseError, polars_dtype
 from toast_pipeline.export.specs import SPECS_BY_TABLE, TABLE_SPECS
-from toast_pipeline.resources.sftp import ExportSource, IncompleteFileError
+from toast_pipeline.resources.archive import RawArchive, archived_delivery
+from toast_pipeline.resources.sftp import (
+    AuthenticationFailed,
+    ExportSource,
+    FileTooLarge,
+    HostKeyRejected,
+    IncompleteFileError,
+    LocationNotFound,
+    SFTPConfigError,
+)
 from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.settings import LocationSettings
 from toast_pipeline.verdicts import VerdictBook
@@ -43,6 +52,8 @@ BUSINESS_DAYS_KEY = dg.AssetKey([GROUP, BUSINESS_DAYS])
 FINGERPRINT_KEY = "folder_fingerprint"
 # Only Toast's seven files are downloaded; the folder's other exports are listed, not read.
 TOAST_FILES = tuple(spec.file_name for spec in TABLE_SPECS)
+# Retrying these cannot help and could lock the account: the run fails at once.
+NOT_RETRIED = (AuthenticationFailed, HostKeyRejected, SFTPConfigError, LocationNotFound)
 
 
 def asset_key(table: str) -> dg.AssetKey:
@@ -129,11 +140,19 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
         # Backfills run batches of dates; each date still gets its own materialization,
         # check evaluation and failure (see the loop below).
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=settings.batch_size),
+        # For an unreachable server; dates are replaced whole, so a retried run loads each once.
+        retry_policy=dg.RetryPolicy(
+            max_retries=settings.run_retries,
+            delay=settings.run_retry_delay_seconds,
+            backoff=dg.Backoff.EXPONENTIAL,
+            jitter=dg.Jitter.PLUS_MINUS,
+        ),
     )
     def toast_export(
         context: dg.AssetExecutionContext,
         config: LoadConfig,
         source: ExportSource,
+        archive: RawArchive,
         warehouse: Warehouse,
     ):
         rules = config.rules()
@@ -147,7 +166,7 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
             for partition_key in context.partition_keys:
                 business_date = date.fromisoformat(partition_key)
                 try:
-                    delivery = source.fetch(settings.location_id, business_date, names=TOAST_FILES)
+                    delivery = fetch_and_archive(context, source, archive, settings, business_date)
                     day = build_day_load(
                         settings.location_id,
                         business_date,
@@ -157,10 +176,12 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
                         other_files=[f.name for f in delivery.listing if f.name not in TOAST_FILES],
                         verdict_for=lambda summary, d=business_date: book.verdict_for(d, summary),
                     )
-                except (ExportParseError, IncompleteFileError) as exc:
+                except (ExportParseError, IncompleteFileError, FileTooLarge, DeliveryInProgress) as exc:
                     context.log.error(f"{partition_key} not loaded: {exc}")
                     failures[partition_key] = str(exc)
                     continue
+                except NOT_RETRIED as exc:
+                    raise dg.Failure(description=str(exc), allow_retries=False) from None
                 warehouse.replace_date(
                     settings.location_id, business_date, {t: day.tables[t] for t in selected}
                 )
@@ -186,6 +207,39 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
             )
 
     return toast_export
+
+
+class DeliveryInProgress(Exception):
+    """Toast is still writing the date's folder: loading it now would load part of a day."""
+
+
+def fetch_and_archive(
+    context: dg.AssetExecutionContext,
+    source: ExportSource,
+    archive: RawArchive,
+    settings: LocationSettings,
+    business_date: date,
+):
+    """The date's delivery, archived before anything parses it.
+
+    A folder Toast is still writing is refused. A folder gone from the server (Toast keeps about
+    a week) is read back from the archive instead of being loaded as a closed day.
+    """
+    delivery = source.fetch(settings.location_id, business_date, names=TOAST_FILES)
+    if not delivery.folder_found:
+        kept = archived_delivery(archive, settings.location_id, business_date, TOAST_FILES)
+        if kept is not None:
+            context.log.warning(
+                f"{business_date}: no folder on the server any more; loading its archived delivery "
+                f"from {archive.describe()}"
+            )
+            return kept
+        return delivery
+    reason = still_arriving(Listing.of(delivery.listing), datetime.now(UTC), settings.folder_max_wait)
+    if reason is not None:
+        raise DeliveryInProgress(reason)
+    archive.keep(delivery)
+    return delivery
 
 
 def materialization_metadata(day: DayLoad, table: str) -> dict[str, object]:

@@ -447,7 +447,7 @@ def run_backfill_command(request: BackfillRequest, console) -> int:
     """The whole command: plan from the server and the warehouse, launch, drive, summarise."""
     from rich.live import Live
 
-    from toast_pipeline.definitions import partitions_for, sftp_source_from_env, warehouse_from_env
+    from toast_pipeline.definitions import archive_from_env, partitions_for, source_from_env, warehouse_from_env
     from toast_pipeline.instance import use_dagster_home
     from toast_pipeline.settings import LocationSettings
     from toast_pipeline.summary import LoadSummary
@@ -470,7 +470,7 @@ def run_backfill_command(request: BackfillRequest, console) -> int:
         request = BackfillRequest(**{**request.__dict__, "dates": tuple(dates), "force": True})
         if not dates:
             return 0
-    with sftp_source_from_env(os.environ).process_config_and_initialize_cm() as source:
+    with source_from_env(os.environ, archive_from_env(os.environ)).process_config_and_initialize_cm() as source:
         on_server = source.list_dates(settings.location_id)
     wanted = requested_dates(request, on_server)
     outside = [d for d in wanted if not partitions_def.has_partition_key(d.isoformat())]

@@ -13,6 +13,13 @@ import dagster as dg
 
 from toast_pipeline.analysis_assets import analysis_automation_sensor, build_analysis_assets
 from toast_pipeline.assets import GROUP, build_toast_assets
+from toast_pipeline.resources.archive import (
+    DEFAULT_ARCHIVE_PATH,
+    ArchiveExportSource,
+    GCSRawArchive,
+    LocalRawArchive,
+    RawArchive,
+)
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline.resources.sftp import ExportSource, SFTPExportSource
 from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
@@ -48,6 +55,27 @@ def sftp_source_from_env(env: Mapping[str, str]) -> SFTPExportSource:
     )
 
 
+def archive_from_env(env: Mapping[str, str]) -> RawArchive:
+    """A GCS bucket when TOAST_ARCHIVE_BUCKET is set, else a local folder."""
+    if env.get("TOAST_ARCHIVE_BUCKET"):
+        return GCSRawArchive(
+            bucket=env["TOAST_ARCHIVE_BUCKET"],
+            prefix=env.get("TOAST_ARCHIVE_PREFIX", "toast-raw"),
+            project=env.get("TOAST_GCP_PROJECT") or env.get("TOAST_BIGQUERY_PROJECT"),
+        )
+    return LocalRawArchive(path=env.get("TOAST_ARCHIVE_PATH", DEFAULT_ARCHIVE_PATH))
+
+
+def source_from_env(env: Mapping[str, str], archive: RawArchive) -> ExportSource:
+    """Toast's SFTP server, or with TOAST_SOURCE=archive the raw archive (to rebuild from it)."""
+    kind = env.get("TOAST_SOURCE", "sftp").lower()
+    if kind == "archive":
+        return ArchiveExportSource(archive=archive)
+    if kind != "sftp":
+        raise ValueError(f"TOAST_SOURCE must be 'sftp' or 'archive', got {kind!r}")
+    return sftp_source_from_env(env)
+
+
 def warehouse_from_env(env: Mapping[str, str]) -> Warehouse:
     if env.get("TOAST_WAREHOUSE", "duckdb").lower() == "bigquery":
         if not env.get("TOAST_BIGQUERY_PROJECT"):
@@ -62,7 +90,7 @@ def warehouse_from_env(env: Mapping[str, str]) -> Warehouse:
 
 
 def build_definitions(
-    settings: LocationSettings, *, source: ExportSource, warehouse: Warehouse
+    settings: LocationSettings, *, source: ExportSource, archive: RawArchive, warehouse: Warehouse
 ) -> dg.Definitions:
     """The whole code location for one Toast location; tests pass their own resources."""
     partitions_def = partitions_for(settings)
@@ -80,7 +108,7 @@ def build_definitions(
             analysis_automation_sensor(),
         ],
         schedules=[build_daily_schedule(settings, daily_job, partitions_def)],
-        resources={"source": source, "warehouse": warehouse},
+        resources={"source": source, "archive": archive, "warehouse": warehouse},
         # One step per run: a subprocess per step would only add start-up time.
         executor=dg.in_process_executor,
     )
@@ -89,8 +117,10 @@ def build_definitions(
 @dg.definitions
 def defs() -> dg.Definitions:
     env = os.environ
+    archive = archive_from_env(env)
     return build_definitions(
         LocationSettings.from_env(env),
-        source=sftp_source_from_env(env),
+        source=source_from_env(env, archive),
+        archive=archive,
         warehouse=warehouse_from_env(env),
     )

@@ -57,6 +57,7 @@ def server_env(server: LocalSFTPServer, options: DemoOptions) -> dict[str, str]:
         "TOAST_START_DATE": options.start.isoformat(),
         "TOAST_TIMEZONE": options.timezone,
         "TOAST_DUCKDB_PATH": str(options.data_dir / "toast.duckdb"),
+        "TOAST_ARCHIVE_PATH": str(options.data_dir / "raw"),
     }
 
 

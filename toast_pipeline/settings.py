@@ -34,6 +34,10 @@ class LocationSettings:
     # A folder still changing after this long is loaded anyway (Toast finishes within an hour).
     folder_max_wait: timedelta = timedelta(hours=3)
     schedule_time: tuple[int, int] = (6, 0)
+    # A run that cannot reach the server is retried by Dagster (the resource already retried
+    # each request for seconds): this many times, waiting this long, doubling.
+    run_retries: int = 2
+    run_retry_delay_seconds: int = 60
     holiday_country: str | None = "US"  # public holidays the closure rules and analysis know
     holiday_subdivision: str | None = None  # a state or province, e.g. TX
 
@@ -76,13 +80,15 @@ class LocationSettings:
             sensor_interval_seconds=_whole(env, "TOAST_SENSOR_INTERVAL_SECONDS", 120),
             folder_max_wait=timedelta(minutes=_whole(env, "TOAST_FOLDER_MAX_WAIT_MINUTES", 180)),
             schedule_time=(at.hour, at.minute),
+            run_retries=_whole(env, "TOAST_RUN_RETRIES", 2, minimum=0),
+            run_retry_delay_seconds=_whole(env, "TOAST_RUN_RETRY_DELAY_SECONDS", 60),
             holiday_country=country,
             holiday_subdivision=subdivision,
         )
 
 
-def _whole(env: Mapping[str, str], name: str, default: int) -> int:
+def _whole(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
     value = env.get(name, str(default))
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+    if not value.isdigit() or int(value) < minimum:
+        raise ValueError(f"{name} must be a whole number of at least {minimum}, got {value!r}")
     return int(value)

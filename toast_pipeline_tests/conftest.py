@@ -11,6 +11,7 @@ import pytest
 
 from toast_pipeline.export.sample import SampleExport, generate_export
 from toast_pipeline.local_sftp import LocalSFTPServer, serve
+from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.sftp import SFTPExportSource
 
 pytest_plugins = ["toast_pipeline_tests.warehouses"]
@@ -60,6 +61,12 @@ def sftp_source_factory() -> Iterator[Callable[..., SFTPExportSource]]:
     yield build
     for source in built:
         source.close()
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> LocalRawArchive:
+    """A raw archive of the test's own."""
+    return LocalRawArchive(path=str(tmp_path / "raw"))
 
 
 @pytest.fixture(scope="session")
@@ -114,4 +121,5 @@ def sample_env(
         "TOAST_LOCATION_ID": sample_export.location_id,
         "TOAST_START_DATE": "2024-04-01",
         "TOAST_DUCKDB_PATH": str(tmp_path / "toast.duckdb"),
+        "TOAST_ARCHIVE_PATH": str(tmp_path / "raw"),
     }

@@ -21,9 +21,11 @@ def warehouse(tmp_path):
 
 
 @pytest.fixture
-def defs(sample_server, sftp_source_factory, warehouse):
+def defs(sample_server, sftp_source_factory, warehouse, archive):
     settings = LocationSettings(location_id=LOCATION, start_date=date(2024, 4, 1))
-    return build_definitions(settings, source=sftp_source_factory(sample_server), warehouse=warehouse)
+    return build_definitions(
+        settings, source=sftp_source_factory(sample_server), archive=archive, warehouse=warehouse
+    )
 
 
 def load(defs, instance, first: str, last: str) -> None:

@@ -37,9 +37,9 @@ def instance():
 
 
 @pytest.fixture
-def job(server, sftp_source_factory, warehouse) -> dg.JobDefinition:
+def job(server, sftp_source_factory, archive, warehouse) -> dg.JobDefinition:
     settings = LocationSettings(location_id=LOCATION, start_date=START, timezone="America/Chicago")
-    definitions = build_definitions(settings, source=sftp_source_factory(server), warehouse=warehouse)
+    definitions = build_definitions(settings, source=sftp_source_factory(server), archive=archive, warehouse=warehouse)
     return definitions.resolve_job_def(DAILY_JOB)
 
 
@@ -223,14 +223,16 @@ def test_a_ranged_run_records_a_check_result_for_every_date(export, job, instanc
     assert materialized == {f"2024-04-0{i}" for i in range(1, 6)}
 
 
-def test_a_subset_run_writes_only_the_selected_table(export, server, sftp_source_factory, warehouse, instance):
+def test_a_subset_run_writes_only_the_selected_table(
+    export, server, sftp_source_factory, archive, warehouse, instance
+):
     settings = LocationSettings(location_id=LOCATION, start_date=START)
     result = dg.materialize(
         [build_toast_assets(settings, partitions_for(settings))],
         selection=[asset_key("order_details")],
         partition_key="2024-04-04",
         instance=instance,
-        resources={"source": sftp_source_factory(server), "warehouse": warehouse},
+        resources={"source": sftp_source_factory(server), "archive": archive, "warehouse": warehouse},
     )
     assert result.success
     counts = warehouse.row_counts(LOCATION)

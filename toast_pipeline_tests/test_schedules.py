@@ -6,6 +6,7 @@ import dagster as dg
 from toast_pipeline.assets import BUSINESS_DAYS_KEY
 from toast_pipeline.definitions import build_definitions
 from toast_pipeline.resources.sftp import SFTPExportSource
+from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
 
@@ -14,7 +15,9 @@ SETTINGS = LocationSettings(location_id="185129", start_date=date(2024, 4, 1), s
 
 def definitions() -> dg.Definitions:
     source = SFTPExportSource(host="127.0.0.1", username="u", password="unused")
-    return build_definitions(SETTINGS, source=source, warehouse=DuckDBWarehouse(path="unused.duckdb"))
+    return build_definitions(
+        SETTINGS, source=source, archive=LocalRawArchive(path="unused"), warehouse=DuckDBWarehouse(path="unused.duckdb")
+    )
 
 
 def schedule():

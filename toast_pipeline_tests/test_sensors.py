@@ -10,6 +10,7 @@ import pytest
 from toast_pipeline.arrivals import Listing
 from toast_pipeline.assets import BUSINESS_DAYS_KEY, FINGERPRINT_KEY
 from toast_pipeline.definitions import DAILY_JOB, build_definitions
+from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
 
@@ -29,8 +30,14 @@ def deliver(location, sample, day: str) -> None:
     shutil.copytree(sample / day, location / day)
 
 
+def definitions_for(source) -> dg.Definitions:
+    return build_definitions(
+        SETTINGS, source=source, archive=LocalRawArchive(path="unused"), warehouse=DuckDBWarehouse(path="unused.duckdb")
+    )
+
+
 def tick(source, cursor, instance=None):
-    definitions = build_definitions(SETTINGS, source=source, warehouse=DuckDBWarehouse(path="unused.duckdb"))
+    definitions = definitions_for(source)
     sensor = definitions.resolve_sensor_def("toast_new_folders")
     with dg.build_sensor_context(
         cursor=cursor,
@@ -76,7 +83,7 @@ def test_a_folder_still_missing_files_is_not_requested(served):
 
 def test_the_sensor_targets_the_daily_job(served):
     _, source, _ = served
-    definitions = build_definitions(SETTINGS, source=source, warehouse=DuckDBWarehouse(path="unused.duckdb"))
+    definitions = definitions_for(source)
     assert definitions.resolve_sensor_def("toast_new_folders").job_name == DAILY_JOB
 
 

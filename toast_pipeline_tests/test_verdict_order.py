@@ -11,6 +11,7 @@ from toast_pipeline.baselines import ClosureRules, judge_dates, public_holidays,
 from toast_pipeline.definitions import DAILY_JOB, build_definitions
 from toast_pipeline.export.sample import generate_export
 from toast_pipeline.export.specs import TABLE_SPECS
+from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
 
@@ -48,9 +49,10 @@ def load(server, sftp_source_factory, tmp_path, batches: list[list[date]]):
     """Load the dates run by run (each batch one ranged run); return verdicts, markers, checks."""
     warehouse = DuckDBWarehouse(path=str(tmp_path / f"order_{id(batches)}.duckdb"))
     settings = LocationSettings(location_id=LOCATION, start_date=START, holiday_country=None)
-    job = build_definitions(settings, source=sftp_source_factory(server), warehouse=warehouse).resolve_job_def(
-        DAILY_JOB
-    )
+    archive = LocalRawArchive(path=str(tmp_path / f"raw_{id(batches)}"))
+    job = build_definitions(
+        settings, source=sftp_source_factory(server), archive=archive, warehouse=warehouse
+    ).resolve_job_def(DAILY_JOB)
     # In-memory storage: the runs' events need not outlive the test, and it is several times faster.
     with dg.DagsterInstance.ephemeral() as instance:
         for batch in batches:

@@ -34,6 +34,10 @@ DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"
 # Measured: these two plus TCP_NODELAY take a loopback download from ~6 to ~25 MB/s.
 SFTP_WINDOW_SIZE = 8 * 1024 * 1024
 SFTP_MAX_PACKET_SIZE = 64 * 1024
+# Reads in flight per file (paramiko asks 32 KiB each): bounds what a download holds beyond the
+# file itself to about 2 MiB, whatever the file's size.
+PREFETCH_REQUESTS = 64
+READ_CHUNK = 1024 * 1024
 MAX_NAME_LENGTH = 255
 
 _DATE_FOLDER = re.compile(r"\d{8}")
@@ -68,7 +72,7 @@ class Delivery:
     location_id: str
     business_date: date
     folder_found: bool
-    files: dict[str, bytes] = field(default_factory=dict)
+    files: dict[str, bytes | bytearray] = field(default_factory=dict)
     listing: list[RemoteFile] = field(default_factory=list)
 
 
@@ -94,6 +98,10 @@ class LocationNotFound(ExportSourceError):
 
 class IncompleteFileError(ExportSourceError):
     """A download's size differs from the listing: Toast was still writing the file."""
+
+
+class FileTooLarge(ExportSourceError):
+    """A listed file is larger than the resource is configured to hold in memory."""
 
 
 class ExportSourceUnavailable(ExportSourceError):
@@ -227,6 +235,11 @@ class SFTPExportSource(ExportSource):
         default=1.0, description="Seconds before the first retry; doubles each time"
     )
     retry_max_wait: float = ConfigField(default=30.0, description="Longest wait between retries")
+    max_file_mb: int = ConfigField(
+        default=256,
+        description="Largest file downloaded (Toast's are a few MB); a larger one is refused "
+        "before any byte is read, so one bad file cannot exhaust the run's memory",
+    )
 
     _transport: paramiko.Transport | None = PrivateAttr(default=None)
     _sftp: paramiko.SFTPClient | None = PrivateAttr(default=None)
@@ -484,20 +497,35 @@ class SFTPExportSource(ExportSource):
             + "; ".join(reasons)
         )
 
-    def _download(self, sftp: paramiko.SFTPClient, folder: str, remote: RemoteFile) -> bytes:
+    def _download(self, sftp: paramiko.SFTPClient, folder: str, remote: RemoteFile) -> bytearray:
+        """Read the listed size into one buffer, never copied; reading past it tells a file still
+        growing."""
         path = posixpath.join(folder, remote.name)
+        if remote.size > self.max_file_mb * 1024 * 1024:
+            raise FileTooLarge(
+                f"{path} on {self._address} is {remote.size / 2**20:.1f} MiB, more than "
+                f"max_file_mb={self.max_file_mb}; not downloaded. Raise max_file_mb if the file is genuine."
+            )
+        buffer = bytearray(remote.size)
+        view, got = memoryview(buffer), 0
         with sftp.open(path, "rb") as handle:
             if remote.size:
                 # Pipelined reads: many requests in flight instead of one round trip per chunk.
-                handle.prefetch(remote.size)
-            data = handle.read()
-        if len(data) != remote.size:
+                handle.prefetch(remote.size, max_concurrent_requests=PREFETCH_REQUESTS)
+            while got < remote.size:
+                chunk = handle.read(min(READ_CHUNK, remote.size - got))
+                if not chunk:
+                    break
+                view[got : got + len(chunk)] = chunk
+                got += len(chunk)
+            grew = got == remote.size and bool(handle.read(1))
+        if got != remote.size or grew:
             raise IncompleteFileError(
-                f"{path} on {self._address}: downloaded {len(data)} bytes but the listing said "
-                f"{remote.size}; the file was still being written (or replaced). Try again once "
-                f"the export has finished."
+                f"{path} on {self._address}: downloaded {'more than ' if grew else ''}{got} bytes but "
+                f"the listing said {remote.size}; the file was still being written (or replaced). "
+                f"Try again once the export has finished."
             )
-        return data
+        return buffer
 
 
 def _prefer_key_types(transport: paramiko.Transport, known: dict[str, paramiko.PKey]) -> None:
