@@ -57,6 +57,11 @@ def parser() -> argparse.ArgumentParser:
     backfill.add_argument("--max-workers", type=int, help="runs at once (default: the instance's run queue limit)")
     backfill.add_argument("--batch-size", type=int, help="dates per run (default: TOAST_BACKFILL_BATCH_SIZE or 31)")
     backfill.add_argument("--log", type=Path, default=Path("backfill_log.json"), help="per-date JSON log")
+    backfill.add_argument(
+        "--from-archive", action="store_true",
+        help="read the dates from the raw archive instead of the SFTP server (TOAST_SOURCE=archive): "
+        "with --all --force into an empty warehouse, this rebuilds it from the archive alone",
+    )
     serve = commands.add_parser(
         "serve-sample",
         help="serve the demo's sample export over SFTP on 127.0.0.1 until interrupted, "
@@ -101,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.start_date and not args.end_date:
             parser().error("--start-date needs --end-date")
+        if args.from_archive:
+            # The runs read the same environment, so they read the archive too.
+            os.environ["TOAST_SOURCE"] = "archive"
         request = BackfillRequest(
             all_dates=args.all,
             start=args.start_date,

@@ -1,6 +1,7 @@
 """The code location end to end: loopback SFTP server -> Dagster run -> each warehouse."""
 
 import hashlib
+import shutil
 from datetime import date
 from decimal import Decimal
 
@@ -11,8 +12,10 @@ from toast_pipeline.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK, asset_key, b
 from toast_pipeline.definitions import DAILY_JOB, build_definitions, partitions_for
 from toast_pipeline.export.sample import SampleExport
 from toast_pipeline.export.specs import TABLE_SPECS
-from toast_pipeline.resources.warehouse import Warehouse
+from toast_pipeline.resources.archive import ArchiveExportSource
+from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
 from toast_pipeline.settings import LocationSettings
+from toast_pipeline_tests.warehouses import every_row
 
 LOCATION = "185129"
 START = date(2024, 4, 1)
@@ -238,3 +241,62 @@ def test_a_subset_run_writes_only_the_selected_table(
     counts = warehouse.row_counts(LOCATION)
     assert counts["order_details"] == truth(export, date(2024, 4, 4)).rows["order_details"]
     assert counts["business_days"] == 0 and counts["payment_details"] == 0
+
+
+# -- the raw archive ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_server(export, sftp_server_factory, tmp_path):
+    """The sample export on a server of the test's own, so the test may delete folders."""
+    root = tmp_path / "export"
+    shutil.copytree(export.root, root, symlinks=True)
+    return root, sftp_server_factory(root)
+
+
+def duckdb_job(source, archive, path) -> tuple[dg.JobDefinition, DuckDBWarehouse]:
+    settings = LocationSettings(location_id=LOCATION, start_date=START, timezone="America/Chicago")
+    warehouse = DuckDBWarehouse(path=str(path))
+    definitions = build_definitions(settings, source=source, archive=archive, warehouse=warehouse)
+    return definitions.resolve_job_def(DAILY_JOB), warehouse
+
+
+def test_files_are_archived_before_parsing_even_when_the_date_fails(export, job, instance, archive):
+    assert not run_dates(job, instance, DAMAGED).success
+    kept = archive.latest(LOCATION, DAMAGED)
+    folder = export.root / LOCATION / DAMAGED.strftime("%Y%m%d")
+    assert {f.name: f.sha256 for f in kept.files} == {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in folder.iterdir()
+        if path.name in {spec.file_name for spec in TABLE_SPECS}
+    }
+
+
+def test_a_folder_gone_from_the_server_is_loaded_from_the_archive(own_server, sftp_source_factory, archive, tmp_path):
+    root, server = own_server
+    job, warehouse = duckdb_job(sftp_source_factory(server), archive, tmp_path / "w.duckdb")
+    day = date(2024, 4, 4)
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert run_dates(job, instance, day).success
+        before = every_row(warehouse)
+        shutil.rmtree(root / LOCATION / day.strftime("%Y%m%d"))  # Toast's retention ran
+        assert run_dates(job, instance, day).success
+    assert every_row(warehouse) == before
+    assert marker_reasons(warehouse, day) == {}
+
+
+def test_the_warehouse_rebuilt_from_the_archive_alone_is_identical(
+    export, own_server, sftp_source_factory, archive, tmp_path
+):
+    root, server = own_server
+    last = export.days[-1].business_date
+    loaded, original = duckdb_job(sftp_source_factory(server), archive, tmp_path / "original.duckdb")
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert not run_dates(loaded, instance, START, last).success  # the damaged date fails
+    shutil.rmtree(root)  # the server's copy is gone: only the archive is left
+
+    rebuilt_job, rebuilt = duckdb_job(ArchiveExportSource(archive=archive), archive, tmp_path / "rebuilt.duckdb")
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert not run_dates(rebuilt_job, instance, START, last).success
+    assert every_row(rebuilt) == every_row(original)
+    assert sum(len(rows) for rows in every_row(original).values()) > 500

@@ -9,6 +9,9 @@ import pytest
 from rich.console import Console
 
 from toast_pipeline.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
+from toast_pipeline.cli import main
+from toast_pipeline.resources.warehouse import DuckDBWarehouse
+from toast_pipeline_tests.warehouses import every_row
 from toast_pipeline.backfill import (
     BACKFILL_TAG,
     BackfillRequest,
@@ -77,7 +80,9 @@ def test_dry_run_plans_without_creating_a_backfill(environment):
         assert instance.get_backfills() == []
 
 
-def test_backfill_loads_every_date_fails_the_damaged_one_alone_then_retries_it(environment, sample_export):
+def test_backfill_loads_every_date_fails_the_damaged_one_alone_then_retries_it(
+    environment, sample_export, monkeypatch
+):
     log = environment / "backfill_log.json"
     code, text = run(BackfillRequest(all_dates=True, batch_size=3, log_path=log))
     assert code == 1, text
@@ -113,6 +118,14 @@ def test_backfill_loads_every_date_fails_the_damaged_one_alone_then_retries_it(e
     assert code == 1
     assert "Retrying 1 failed dates of backfill" in text
     assert json.loads(log.read_text())["failed_date_list"] == ["2024-04-07"]
+
+    # The README's rebuild: the same command reading the raw archive, into an empty warehouse.
+    monkeypatch.setenv("TOAST_SOURCE", "sftp")  # restored after the test; the command changes it
+    monkeypatch.setenv("TOAST_DUCKDB_PATH", str(environment / "rebuilt.duckdb"))
+    assert main(["backfill", "--all", "--force", "--from-archive", "--log", str(log)]) == 1
+    assert json.loads(log.read_text())["failed_date_list"] == ["2024-04-07"]
+    rebuilt, original = (DuckDBWarehouse(path=str(environment / name)) for name in ("rebuilt.duckdb", "toast.duckdb"))
+    assert every_row(rebuilt) == every_row(original)
 
 
 def backfill_partitions() -> dg.DailyPartitionsDefinition:

@@ -84,3 +84,11 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
     if request.param == "duckdb":
         return DuckDBWarehouse(path=str(tmp_path / "toast.duckdb"))
     return request.getfixturevalue("bigquery_warehouse")
+
+
+def every_row(warehouse: DuckDBWarehouse) -> dict[str, list[tuple]]:
+    """All tables as sorted rows, without the load time (the one column a reload must change)."""
+    return {
+        table: warehouse.query(f"SELECT * EXCLUDE (loaded_at) FROM {warehouse.table(table)} ORDER BY ALL").rows()
+        for table in WAREHOUSE_TABLES
+    }
