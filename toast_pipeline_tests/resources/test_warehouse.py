@@ -1,4 +1,9 @@
+import logging
 import multiprocessing
+import re
+import subprocess
+import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -7,7 +12,12 @@ import polars as pl
 import pytest
 
 from toast_pipeline.daily_load import WAREHOUSE_TABLES, build_day_load
-from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
+from toast_pipeline.resources.warehouse import (
+    DuckDBWarehouse,
+    Warehouse,
+    WarehouseBusyError,
+    _log,
+)
 
 LOCATION = "185129"
 DAY = date(2024, 4, 4)
@@ -119,3 +129,26 @@ def test_two_processes_writing_at_once_lose_nothing(duckdb_warehouse):
     counts = warehouse.row_counts(LOCATION)
     assert counts["order_details"] == 16 * 12
     assert counts["business_days"] == 16
+
+
+def test_a_run_that_cannot_get_the_file_in_time_fails_naming_it(tmp_path, caplog):
+    """A run waiting for the file says so, and gives up in time with an error naming the file
+    and the process that holds it, instead of hanging or failing with a bare IO error."""
+    path = str(tmp_path / "toast.duckdb")
+    keep = "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('kept', flush=True); input()"
+    keeper = subprocess.Popen(
+        [sys.executable, "-c", keep, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert keeper.stdout.readline() == "kept\n"
+        warehouse = DuckDBWarehouse(path=path, lock_timeout_seconds=0.3)
+        started = time.monotonic()
+        message = f"DuckDB file {re.escape(path)} is still in use .* after waiting 0.3 s"
+        with caplog.at_level(logging.INFO, logger=_log.name):
+            with pytest.raises(WarehouseBusyError, match=f"{message}.*PID {keeper.pid}"):
+                warehouse.replace_date(LOCATION, DAY, day_tables())
+        assert 0.3 <= time.monotonic() - started < 10
+        [waiting] = [r.getMessage() for r in caplog.records if r.name == _log.name]
+        assert waiting.startswith(f"DuckDB file {path} is in use by another process; waiting up to")
+    finally:
+        keeper.communicate("\n")
