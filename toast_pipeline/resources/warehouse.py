@@ -17,15 +17,17 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, get_dagster_logger
 from pydantic import Field as ConfigField
 from pydantic import PrivateAttr
-from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay, wait_random
 
 from toast_pipeline.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
 from toast_pipeline.export.parse import frame_schema
 from toast_pipeline.export.specs import Field, Kind
 from toast_pipeline.monitoring import CLOSURE_FREE_VIEWS, closure_free_view_sql, sql_string
+
+_log = get_dagster_logger(__name__)
 
 
 def refuse_unknown_tables(tables: Mapping[str, pl.DataFrame]) -> None:
@@ -176,13 +178,17 @@ def _is_lock_conflict(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
+class WarehouseBusyError(RuntimeError):
+    """Another process kept the DuckDB file for longer than a run is willing to wait."""
+
+
 class DuckDBWarehouse(Warehouse):
     """An embedded DuckDB file: the default, so a fresh checkout needs no cloud account.
 
     DuckDB allows one process at a time per file. A run holds the file for its whole batch of
     dates (opening and checkpointing it per date would cost more than the writes); another
     process waits for the lock, up to `lock_timeout_seconds`, so concurrent runs queue instead
-    of failing.
+    of failing, and a wait that runs out raises `WarehouseBusyError` naming the file.
     """
 
     path: str = ConfigField(default="data/toast.duckdb", description="DuckDB database file")
@@ -207,9 +213,27 @@ class DuckDBWarehouse(Warehouse):
             retry=retry_if_exception(_is_lock_conflict),
             wait=wait_random(0.05, 0.5),
             stop=stop_after_delay(self.lock_timeout_seconds),
+            before_sleep=self._log_first_wait,
             reraise=True,
         )
-        return retrying(duckdb.connect, self.path)
+        try:
+            return retrying(duckdb.connect, self.path)
+        except duckdb.IOException as exc:
+            if not _is_lock_conflict(exc):
+                raise
+            raise WarehouseBusyError(
+                f"DuckDB file {self.path} is still in use by another process after waiting "
+                f"{self.lock_timeout_seconds:g} s (lock_timeout_seconds); DuckDB says: {exc}"
+            ) from exc
+
+    def _log_first_wait(self, state: RetryCallState) -> None:
+        if state.attempt_number == 1:
+            _log.info(
+                "DuckDB file %s is in use by another process; waiting up to %g s for it (%s)",
+                self.path,
+                self.lock_timeout_seconds,
+                state.outcome.exception() if state.outcome else "",
+            )
 
     @contextmanager
     def session(self) -> Iterator[None]:

@@ -1,13 +1,33 @@
+import logging
 import multiprocessing
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from multiprocessing.connection import Connection
+from pathlib import Path
 
+import dagster as dg
 import duckdb
 import polars as pl
 import pytest
 
+from toast_pipeline.assets import TOAST_FILES, build_toast_assets
 from toast_pipeline.daily_load import WAREHOUSE_TABLES, build_day_load
-from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
+from toast_pipeline.definitions import DAILY_JOB, defs, partitions_for
+from toast_pipeline.export.specs import TABLE_SPECS
+from toast_pipeline.resources.warehouse import (
+    DuckDBWarehouse,
+    Warehouse,
+    WarehouseBusyError,
+    _log,
+)
+from toast_pipeline.settings import LocationSettings
 
 LOCATION = "185129"
 DAY = date(2024, 4, 4)
@@ -97,25 +117,255 @@ def test_tables_created_by_an_older_spec_gain_new_columns_and_keep_rows(duckdb_w
     assert kept.rows() == [("1", date(2024, 1, 1))]
 
 
-def _write_dates(path: str, first: date, count: int) -> None:
+# Two versions of the same delivery, told apart by when their rows were written.
+VERSION_A = datetime(2024, 4, 5, 6, tzinfo=UTC)
+VERSION_B = datetime(2024, 4, 6, 6, tzinfo=UTC)
+OTHER_DAY = date(2024, 4, 1)
+
+
+def delivered_tables(export_root: str, day: date, loaded_at: datetime) -> dict[str, pl.DataFrame]:
+    """A sample export date's frames, as the load builds them, stamped `loaded_at`."""
+    folder = Path(export_root) / LOCATION / f"{day:%Y%m%d}"
+    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.name in TOAST_FILES}
+    load = build_day_load(LOCATION, day, files, loaded_at=loaded_at, timezone="America/Chicago")
+    return load.tables
+
+
+def date_state(conn: duckdb.DuckDBPyConnection, table: Callable[[str], str], day: date) -> dict:
+    """Per table, how many of a date's rows each write (`loaded_at`) left."""
+    state: dict[str, dict[datetime, int]] = {name: {} for name in WAREHOUSE_TABLES}
+    for name in WAREHOUSE_TABLES:
+        for loaded_at, rows in conn.execute(
+            f"SELECT loaded_at, count(*) FROM {table(name)} "
+            "WHERE location_id = ? AND business_date = ? GROUP BY loaded_at",
+            [LOCATION, day],
+        ).fetchall():
+            state[name][loaded_at] = rows
+    return state
+
+
+def version_state(tables: Mapping[str, pl.DataFrame], loaded_at: datetime) -> dict:
+    return {name: {loaded_at: frame.height} for name, frame in tables.items()}
+
+
+class PauseAfter:
+    """Test-only connection wrapper: after the first statement starting with `prefix`, calls
+    `pause(connection)` (which tells the parent process and blocks) before going on."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, prefix: str, pause: Callable) -> None:
+        self._conn, self._prefix, self._pause = conn, prefix, pause
+
+    def execute(self, sql: str, *args):
+        result = self._conn.execute(sql, *args)
+        if self._pause is not None and sql.startswith(self._prefix):
+            pause, self._pause = self._pause, None
+            pause(self._conn)
+        return result
+
+    def __getattr__(self, name: str):
+        return getattr(self._conn, name)
+
+
+def _write_a_then_b(path: str, export_root: str, moment: str, pipe: Connection) -> None:
+    """Child process: writes version A of two dates, then version B of DAY in the same session.
+    At `moment` ("inside" B's transaction once every old row is deleted, or "after" its commit)
+    it sends the parent what it sees of DAY and waits to be killed."""
     warehouse = DuckDBWarehouse(path=path)
-    for i in range(count):
-        day = first + timedelta(days=i)
-        warehouse.replace_date(LOCATION, day, day_tables(day))
+    with warehouse.session():
+        for day in (OTHER_DAY, DAY):
+            warehouse.replace_date(LOCATION, day, delivered_tables(export_root, day, VERSION_A))
+        tables = delivered_tables(export_root, DAY, VERSION_B)
+
+        def report_and_wait(conn: duckdb.DuckDBPyConnection) -> None:
+            pipe.send((moment, date_state(conn, warehouse.table, DAY)))
+            pipe.recv()
+
+        if moment == "inside":
+            last_delete = f"DELETE FROM {warehouse.table(list(tables)[-1])}"
+            warehouse._conn = PauseAfter(warehouse._conn, last_delete, report_and_wait)
+        warehouse.replace_date(LOCATION, DAY, tables)
+        report_and_wait(warehouse._conn)
 
 
-def test_two_processes_writing_at_once_lose_nothing(duckdb_warehouse):
-    warehouse = duckdb_warehouse
+@pytest.fixture
+def children() -> Iterator[Callable[..., tuple[multiprocessing.Process, Connection]]]:
+    """Start spawned child processes, each with a pipe to it; any still alive is killed after."""
     context = multiprocessing.get_context("spawn")
-    writers = [
-        context.Process(target=_write_dates, args=(warehouse.path, date(2024, 1, 1) + timedelta(days=100 * i), 8))
-        for i in range(2)
-    ]
-    for writer in writers:
-        writer.start()
-    for writer in writers:
-        writer.join(timeout=120)
-        assert writer.exitcode == 0
-    counts = warehouse.row_counts(LOCATION)
-    assert counts["order_details"] == 16 * 12
-    assert counts["business_days"] == 16
+    started: list[multiprocessing.Process] = []
+
+    def start(target: Callable, *args) -> tuple[multiprocessing.Process, Connection]:
+        ours, theirs = context.Pipe()
+        process = context.Process(target=target, args=(*args, theirs))
+        process.start()
+        theirs.close()
+        started.append(process)
+        return process, ours
+
+    yield start
+    for process in started:
+        if process.is_alive():
+            process.kill()
+        process.join()
+
+
+def receive(pipe: Connection, process: multiprocessing.Process, timeout: float = 60) -> object:
+    if not pipe.poll(timeout):
+        raise AssertionError(f"child {process.pid} said nothing for {timeout} s")
+    try:
+        return pipe.recv()
+    except EOFError:
+        process.join()
+        raise AssertionError(f"child {process.pid} ended (exit code {process.exitcode})") from None
+
+
+@pytest.mark.parametrize(
+    ("moment", "survivor"),
+    [("inside", VERSION_A), ("after", VERSION_B)],
+    ids=["killed_before_commit", "killed_after_commit"],
+)
+def test_a_run_killed_while_writing_a_date_leaves_it_whole(
+    tmp_path, sample_export, sample_server, sftp_source_factory, children, moment, survivor
+):
+    """SIGKILL skips every `finally`: only the transaction keeps a half-written date out."""
+    path = str(tmp_path / "toast.duckdb")
+    root = str(sample_export.root)
+    version_a = delivered_tables(root, DAY, VERSION_A)
+    version_b = delivered_tables(root, DAY, VERSION_B)
+    writer, pipe = children(_write_a_then_b, path, root, moment)
+
+    seen_moment, seen = receive(pipe, writer)
+    assert seen_moment == moment
+    if moment == "inside":
+        last = list(version_b)[-1]
+        assert seen == {**version_state(version_b, VERSION_B), last: {}}
+    else:
+        assert seen == version_state(version_b, VERSION_B)
+    writer.kill()
+    writer.join()
+    assert writer.exitcode == -signal.SIGKILL
+
+    table = DuckDBWarehouse(path=path).table
+    survived = version_state(delivered_tables(root, DAY, survivor), survivor)
+    other = version_state(delivered_tables(root, OTHER_DAY, VERSION_A), VERSION_A)
+    with duckdb.connect(path) as conn:
+        assert date_state(conn, table, DAY) == survived
+        assert date_state(conn, table, OTHER_DAY) == other
+
+    settings = LocationSettings(location_id=LOCATION, start_date=OTHER_DAY)
+    result = dg.materialize(
+        [build_toast_assets(settings, partitions_for(settings))],
+        partition_key=DAY.isoformat(),
+        resources={
+            "source": sftp_source_factory(sample_server),
+            "warehouse": DuckDBWarehouse(path=path, lock_timeout_seconds=5),
+        },
+    )
+    assert result.success
+    with duckdb.connect(path) as conn:
+        fresh = date_state(conn, table, DAY)
+        assert date_state(conn, table, OTHER_DAY) == other
+    [loaded_at] = set(fresh["business_days"])
+    assert loaded_at not in (VERSION_A, VERSION_B)
+    assert fresh == version_state(version_a, loaded_at)
+
+
+def _run_dates(env: dict[str, str], first: date, last: date, role: str, pipe: Connection) -> None:
+    """Child process: one run of the code location over first..last, loaded from the environment
+    as `dagster` loads it (in a Dagster instance of its own in memory: the instance's storage is
+    not under test and costs seconds). The "holder" stops after its first committed date, keeping
+    the file, until the parent says go; the "waiter" starts on the parent's word and reports the
+    first time the file is refused to it."""
+    os.environ.update(env)
+    real_connect = duckdb.connect
+
+    def hold(conn: duckdb.DuckDBPyConnection) -> None:
+        pipe.send("holding")
+        assert pipe.recv() == "go"
+
+    refused = []
+
+    def connect(*args, **kwargs):
+        try:
+            conn = real_connect(*args, **kwargs)
+        except duckdb.IOException:
+            if not refused:
+                refused.append(True)
+                pipe.send("refused")
+            raise
+        return PauseAfter(conn, "COMMIT", hold) if role == "holder" else conn
+
+    duckdb.connect = connect
+    job = defs().resolve_job_def(DAILY_JOB)
+    if role == "waiter":
+        assert pipe.recv() == "start"
+    tags = {
+        "dagster/asset_partition_range_start": first.isoformat(),
+        "dagster/asset_partition_range_end": last.isoformat(),
+    }
+    result = job.execute_in_process(tags=tags, raise_on_error=False)
+    errors = [e.step_failure_data.error.to_string() for e in result.all_events if e.is_step_failure]
+    pipe.send(("done", result.success, errors))
+
+
+def test_two_runs_writing_the_same_file_at_once_both_load_every_row_once(
+    sample_export, sample_env, children
+):
+    """DuckDB lets one process at a time have the file: a second run started while another is
+    writing must wait its turn, not fail, and dates both runs load must end up there once."""
+    first, last = date(2024, 4, 1), date(2024, 4, 6)
+    holder, holder_pipe = children(_run_dates, sample_env, first, date(2024, 4, 4), "holder")
+    waiter, waiter_pipe = children(_run_dates, sample_env, date(2024, 4, 3), last, "waiter")
+    assert receive(holder_pipe, holder) == "holding"
+    waiter_pipe.send("start")
+    assert receive(waiter_pipe, waiter) == "refused"
+    holder_pipe.send("go")
+    assert receive(holder_pipe, holder) == ("done", True, [])
+    assert receive(waiter_pipe, waiter) == ("done", True, [])
+
+    days = [d for d in sample_export.days if first <= d.business_date <= last]
+    expected, found = {}, {}
+    for spec in TABLE_SPECS:
+        for day in days:
+            rows = day.rows.get(spec.table, 0)
+            marker = int(day.status == "closed" and rows == 0)
+            expected[spec.table, day.business_date] = (rows, marker)
+    warehouse = DuckDBWarehouse(path=sample_env["TOAST_DUCKDB_PATH"])
+    for spec in TABLE_SPECS:
+        keys = ", ".join(["location_id", "business_date", *(c.name for c in spec.key_columns)])
+        frame = warehouse.query(
+            "SELECT business_date, count(*) FILTER (NOT closure_indicator), "
+            "count(*) FILTER (closure_indicator), "
+            f"count(DISTINCT ({keys})) FILTER (NOT closure_indicator) "
+            f"FROM {warehouse.table(spec.table)} GROUP BY business_date"
+        )
+        for day, rows, markers, distinct_keys in frame.rows():
+            found[spec.table, day] = (rows, markers)
+            assert distinct_keys == rows, (spec.table, day)
+    for key in expected:
+        found.setdefault(key, (0, 0))
+    assert found == expected
+    statuses = warehouse.business_days(LOCATION).select("business_date", "status").rows()
+    assert statuses == [(day.business_date, day.status) for day in days]
+
+
+def test_a_run_that_cannot_get_the_file_in_time_fails_naming_it(tmp_path, caplog):
+    """A run waiting for the file says so, and gives up in time with an error naming the file
+    and the process that holds it, instead of hanging or failing with a bare IO error."""
+    path = str(tmp_path / "toast.duckdb")
+    keep = "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('kept', flush=True); input()"
+    keeper = subprocess.Popen(
+        [sys.executable, "-c", keep, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert keeper.stdout.readline() == "kept\n"
+        warehouse = DuckDBWarehouse(path=path, lock_timeout_seconds=0.3)
+        started = time.monotonic()
+        message = f"DuckDB file {re.escape(path)} is still in use .* after waiting 0.3 s"
+        with caplog.at_level(logging.INFO, logger=_log.name):
+            with pytest.raises(WarehouseBusyError, match=f"{message}.*PID {keeper.pid}"):
+                warehouse.replace_date(LOCATION, DAY, day_tables())
+        assert 0.3 <= time.monotonic() - started < 10
+        [waiting] = [r.getMessage() for r in caplog.records if r.name == _log.name]
+        assert waiting.startswith(f"DuckDB file {path} is in use by another process; waiting up to")
+    finally:
+        keeper.communicate("\n")
