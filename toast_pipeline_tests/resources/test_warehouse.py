@@ -224,7 +224,7 @@ def receive(pipe: Connection, process: multiprocessing.Process, timeout: float =
     ids=["killed_before_commit", "killed_after_commit"],
 )
 def test_a_run_killed_while_writing_a_date_leaves_it_whole(
-    tmp_path, sample_export, sample_server, sftp_source_factory, children, moment, survivor
+    tmp_path, sample_export, sample_server, sftp_source_factory, archive, children, moment, survivor
 ):
     """SIGKILL skips every `finally`: only the transaction keeps a half-written date out."""
     path = str(tmp_path / "toast.duckdb")
@@ -257,6 +257,7 @@ def test_a_run_killed_while_writing_a_date_leaves_it_whole(
         partition_key=DAY.isoformat(),
         resources={
             "source": sftp_source_factory(sample_server),
+            "archive": archive,
             "warehouse": DuckDBWarehouse(path=path, lock_timeout_seconds=5),
         },
     )
