@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,18 +164,24 @@ class _KeyOnlyServer(asyncssh.SSHServer):
         return True
 
 
-async def _run(root: str, host_key: str, authorized_keys: str, port: int, username: str) -> None:
+async def run_server(
+    args: argparse.Namespace,
+    server_factory: Callable[[str, asyncssh.SSHAuthorizedKeys], asyncssh.SSHServer] = _KeyOnlyServer,
+    sftp_factory: Callable[[asyncssh.SSHServerChannel, str], asyncssh.SFTPServer] = ReadOnlySFTPServer,
+) -> None:
+    """Serve until SIGTERM; the factories let a test server change login or file handling."""
+    root, port = args.root, args.port
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    keys = asyncssh.read_authorized_keys(authorized_keys)
+    keys = asyncssh.read_authorized_keys(args.authorized_keys)
     acceptor = await asyncssh.create_server(
-        lambda: _KeyOnlyServer(username, keys),
+        lambda: server_factory(args.username, keys),
         HOST,
         port,
-        server_host_keys=[host_key],
-        sftp_factory=lambda chan: ReadOnlySFTPServer(chan, root),
+        server_host_keys=[args.host_key],
+        sftp_factory=lambda chan: sftp_factory(chan, root),
         # v3 is what paramiko speaks; pinning it keeps `open` the only way to open a file.
         sftp_version=3,
         allow_scp=False,
@@ -190,17 +196,26 @@ async def _run(root: str, host_key: str, authorized_keys: str, port: int, userna
     await acceptor.wait_closed()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def argument_parser(description: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--root", required=True, help="folder served as the SFTP root")
     parser.add_argument("--host-key", required=True, help="server private key (OpenSSH format)")
     parser.add_argument("--authorized-keys", required=True, help="client public keys accepted")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--username", default=DEFAULT_USERNAME)
+    return parser
+
+
+def parse_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not os.path.isdir(args.root):
         parser.error(f"--root is not a folder: {args.root}")
-    asyncio.run(_run(args.root, args.host_key, args.authorized_keys, args.port, args.username))
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argument_parser(__doc__.splitlines()[0]), argv)
+    asyncio.run(run_server(args))
     return 0
 
 
@@ -308,12 +323,15 @@ def serve(
     port: int = 0,
     username: str = DEFAULT_USERNAME,
     ready_timeout: float = 20.0,
+    module: str = __name__,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[LocalSFTPServer]:
     """Run the server on ``root`` for the duration of the block.
 
     Keys are generated into ``folder_for_keys`` only when absent, so a demo can keep trusting the
     same host key across restarts. A known_hosts file for this port is written there too and
-    removed on exit.
+    removed on exit. ``module`` runs another server built on this one (it must print the same
+    ready line), with ``extra_args`` added to its command line.
     """
     root = Path(root).resolve()
     keys = Path(folder_for_keys).resolve()
@@ -323,9 +341,9 @@ def serve(
     package_parent = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
-    command = [sys.executable, "-m", __name__, "--root", str(root)]
+    command = [sys.executable, "-m", module, "--root", str(root)]
     command += ["--host-key", str(host_key_path), "--authorized-keys", str(authorized_keys_path)]
-    command += ["--port", str(port), "--username", username]
+    command += ["--port", str(port), "--username", username, *extra_args]
     with tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, env=env)
         known_hosts_path: Path | None = None
