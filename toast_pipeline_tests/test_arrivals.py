@@ -7,6 +7,7 @@ from toast_pipeline.arrivals import (
     folders_to_look_at,
     forget_missing,
     settle,
+    still_arriving,
 )
 
 DAY = date(2024, 4, 4)
@@ -77,3 +78,24 @@ def test_state_survives_the_cursor_and_forgets_deleted_folders():
     forget_missing(restored, [date(2024, 4, 5)])
     assert list(restored.folders) == ["2024-04-05"]
     assert Arrivals.from_json(None) == Arrivals()
+
+
+def stamped(files, *ages: timedelta) -> Listing:
+    return Listing(tuple((name, 100, (T0 - age).timestamp()) for name, age in zip(sorted(files), ages)))
+
+
+def test_a_folder_with_a_file_just_written_is_still_arriving_even_if_complete():
+    ages = [timedelta(hours=5)] * 6 + [timedelta(seconds=20)]
+    assert "a file changed 0:00:20 ago" in still_arriving(stamped(EXPECTED_FILES, *ages), T0, WAIT)
+
+
+def test_an_incomplete_folder_is_still_arriving_until_the_maximum_wait():
+    three = sorted(EXPECTED_FILES)[:3]
+    recent = stamped(three, *[timedelta(minutes=30)] * 3)
+    assert "3 of 7 Toast files, the newest 0:30:00 old" in still_arriving(recent, T0, WAIT)
+    assert still_arriving(stamped(three, *[timedelta(hours=3)] * 3), T0, WAIT) is None  # a closed day's few files
+
+
+def test_a_settled_complete_folder_and_a_missing_one_are_ready():
+    assert still_arriving(stamped(EXPECTED_FILES, *[timedelta(minutes=2)] * 7), T0, WAIT) is None
+    assert still_arriving(Listing(()), T0, WAIT) is None

@@ -11,8 +11,10 @@ import pytest
 
 from toast_pipeline.analysis_assets import CLOSURE_SUMMARY_KEY, DAILY_TRENDS_KEY
 from toast_pipeline.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
-from toast_pipeline.definitions import DAILY_JOB, defs
+from toast_pipeline.definitions import DAILY_JOB, archive_from_env, defs, source_from_env
 from toast_pipeline.export.specs import TABLE_SPECS
+from toast_pipeline.resources.archive import ArchiveExportSource, GCSRawArchive, LocalRawArchive
+from toast_pipeline.resources.sftp import SFTPExportSource
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 
@@ -47,6 +49,21 @@ def test_secrets_are_bound_by_name_never_by_value(monkeypatch):
     assert source.password == dg.EnvVar("TOAST_SFTP_PASSWORD")
     assert source.private_key_passphrase == dg.EnvVar("TOAST_SFTP_PRIVATE_KEY_PASSPHRASE")
     assert "never-shown" not in repr(source)
+
+
+def test_the_archive_is_a_local_folder_unless_a_bucket_is_named():
+    assert archive_from_env({"TOAST_ARCHIVE_PATH": "/srv/raw"}) == LocalRawArchive(path="/srv/raw")
+    assert archive_from_env({"TOAST_ARCHIVE_BUCKET": "b", "TOAST_BIGQUERY_PROJECT": "p"}) == GCSRawArchive(
+        bucket="b", prefix="toast-raw", project="p"
+    )
+
+
+def test_the_source_is_the_sftp_server_unless_rebuilding_from_the_archive():
+    archive = LocalRawArchive(path="raw")
+    assert isinstance(source_from_env({}, archive), SFTPExportSource)
+    assert source_from_env({"TOAST_SOURCE": "archive"}, archive) == ArchiveExportSource(archive=archive)
+    with pytest.raises(ValueError, match="TOAST_SOURCE must be 'sftp' or 'archive'"):
+        source_from_env({"TOAST_SOURCE": "s3"}, archive)
 
 
 def test_a_bad_start_date_is_a_clear_error(monkeypatch):
