@@ -23,9 +23,11 @@ demo-bigquery: $(STAMP)
 	scripts/bigquery-emulator-venv.sh
 	$(BIN)/toast-pipeline demo --bigquery-emulator
 
-## The whole test suite (what CI runs). Without the BigQuery emulator its tests fail and say why.
+## The whole test suite (what CI runs). Without the BigQuery emulator or Chromium, the tests
+## needing them fail and say why.
 test: $(STAMP)
 	-scripts/bigquery-emulator-venv.sh
+	-scripts/ensure-chromium.sh
 	$(BIN)/pytest -n 2
 
 ## The Dagster UI on the demo's instance (run `make demo` first).
