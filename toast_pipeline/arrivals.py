@@ -114,7 +114,10 @@ def settle(
     now: datetime,
     max_wait: timedelta,
 ) -> str | None:
-    """Record a look at one folder; return the fingerprint to load if it is ready and new."""
+    """Record a look at one folder; return the fingerprint to load if it is ready and new.
+
+    Ready also means a run would accept it (`still_arriving`), so a request is never refused.
+    """
     key = day.isoformat()
     state = arrivals.folders.setdefault(key, FolderState(first_seen=now.timestamp()))
     fingerprint = listing.fingerprint
@@ -124,6 +127,8 @@ def settle(
     waited_enough = now.timestamp() - state.first_seen >= max_wait.total_seconds()
     state.look = fingerprint
     if not listing.files or not (steady or waited_enough) or fingerprint == state.requested:
+        return None
+    if still_arriving(listing, now, max_wait) is not None:
         return None
     state.requested = fingerprint
     state.folder_mtime = folder_mtime

@@ -34,6 +34,7 @@ from toast_pipeline.export.specs import SPECS_BY_TABLE, TABLE_SPECS
 from toast_pipeline.resources.archive import RawArchive, archived_delivery
 from toast_pipeline.resources.sftp import (
     AuthenticationFailed,
+    Delivery,
     ExportSource,
     FileTooLarge,
     HostKeyRejected,
@@ -219,7 +220,7 @@ def fetch_and_archive(
     archive: RawArchive,
     settings: LocationSettings,
     business_date: date,
-):
+) -> Delivery:
     """The date's delivery, archived before anything parses it.
 
     A folder Toast is still writing is refused. A folder gone from the server (Toast keeps about

@@ -99,3 +99,17 @@ def test_an_incomplete_folder_is_still_arriving_until_the_maximum_wait():
 def test_a_settled_complete_folder_and_a_missing_one_are_ready():
     assert still_arriving(stamped(EXPECTED_FILES, *[timedelta(minutes=2)] * 7), T0, WAIT) is None
     assert still_arriving(Listing(()), T0, WAIT) is None
+
+
+def test_the_sensor_never_requests_what_a_run_would_refuse():
+    """A few files, the last one written two hours after the folder was first seen: the sensor's
+    maximum wait counts from that file, as the run's rule does."""
+    arrivals = Arrivals()
+    three = sorted(EXPECTED_FILES)[:3]
+    assert settle(arrivals, DAY, 5.0, stamped(three[:2], WAIT, WAIT), T0 - WAIT, WAIT) is None
+    late = stamped(three, *[timedelta(hours=1)] * 3)
+    assert settle(arrivals, DAY, 6.0, late, T0, WAIT) is None
+    assert still_arriving(late, T0, WAIT) is not None
+    later = T0 + timedelta(hours=2)
+    assert settle(arrivals, DAY, 6.0, late, later, WAIT) == late.fingerprint
+    assert still_arriving(late, later, WAIT) is None

@@ -64,7 +64,7 @@ def test_a_settled_folder_is_requested_once_and_again_when_redelivered(served):
 
     with open(location / "20240404" / "OrderDetails.csv", "ab") as handle:
         handle.write(b"\n")
-    os.utime(location / "20240404" / "OrderDetails.csv", (1_800_000_000, 1_800_000_000))
+    os.utime(location / "20240404" / "OrderDetails.csv", (1_700_000_000, 1_700_000_000))
     requests, cursor = tick(source, cursor)
     assert requests == []
     requests, cursor = tick(source, cursor)
