@@ -20,9 +20,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from dagster import ConfigurableResource
 from pydantic import Field as ConfigField
+from pydantic import PrivateAttr
 
 from toast_pipeline.resources.sftp import DateFolder, Delivery, ExportSource, RemoteFile, is_safe_name
 
@@ -247,13 +249,18 @@ class GCSRawArchive(RawArchive):
     prefix: str = ConfigField(default="toast-raw", description="Folder inside the bucket")
     project: str | None = ConfigField(default=None, description="GCP project of the client")
 
+    _client_bucket: Any = PrivateAttr(default=None)
+
     def describe(self) -> str:
         return f"raw archive gs://{self.bucket}/{self.prefix}"
 
     def _bucket(self):
-        from dagster_gcp import GCSResource
+        """One client per resource instance: building one costs a credentials lookup."""
+        if self._client_bucket is None:
+            from dagster_gcp import GCSResource
 
-        return GCSResource(project=self.project).get_client().bucket(self.bucket)
+            self._client_bucket = GCSResource(project=self.project).get_client().bucket(self.bucket)
+        return self._client_bucket
 
     def _name(self, key: str) -> str:
         return f"{self.prefix.strip('/')}/{key}" if self.prefix.strip("/") else key
