@@ -288,7 +288,9 @@ def test_hostile_names_in_a_listing_are_ignored_and_nothing_is_written_outside(
 def test_a_large_file_is_read_in_bounded_memory_and_an_oversized_one_refused(
     keys, sftp_source_factory, tmp_path
 ):
-    """The bound: a download holds the file once plus at most ~2 MiB of reads in flight."""
+    """The bound: a download holds the file once, plus its 2 MiB window of pipelined reads in at
+    most a few copies on their way through paramiko (52 MiB measured for 48 MiB, 56 under load).
+    Reading the whole file at once held it three times over."""
     day = tmp_path / "big" / LOCATION / "20240506"
     day.mkdir(parents=True)
     row = b"1234567890,Kelly Ross,12.50,4/4/24 11:23 AM\n"
@@ -305,7 +307,7 @@ def test_a_large_file_is_read_in_bounded_memory_and_an_oversized_one_refused(
         finally:
             tracemalloc.stop()
         assert files["OrderDetails.csv"] == large
-        assert peak < len(large) + 8 * 2**20, f"peak {peak / 2**20:.0f} MiB for a {len(large) / 2**20:.0f} MiB file"
+        assert peak < len(large) + 16 * 2**20, f"peak {peak / 2**20:.0f} MiB for a {len(large) / 2**20:.0f} MiB file"
 
         strict = sftp_source_factory(server, max_file_mb=1)
         with pytest.raises(FileTooLarge, match=r"PaymentDetails.csv on .* is 3.0 MiB, more than max_file_mb=1"):

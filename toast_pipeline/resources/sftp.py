@@ -36,7 +36,7 @@ SFTP_WINDOW_SIZE = 8 * 1024 * 1024
 SFTP_MAX_PACKET_SIZE = 64 * 1024
 # A file is read in windows of pipelined 32 KiB requests (paramiko's largest). paramiko buffers
 # every answer that arrives before it is consumed, so the window, not the request count, bounds
-# what a download holds beyond the file itself: about 2 MiB, whatever the file's size.
+# what a download holds beyond the file itself: a few MiB, whatever the file's size.
 READ_REQUEST = 32 * 1024
 READ_WINDOW = 64 * READ_REQUEST
 MAX_NAME_LENGTH = 255
