@@ -90,9 +90,17 @@ def warehouse_from_env(env: Mapping[str, str]) -> Warehouse:
 
 
 def build_definitions(
-    settings: LocationSettings, *, source: ExportSource, archive: RawArchive, warehouse: Warehouse
+    settings: LocationSettings,
+    *,
+    source: ExportSource,
+    archive: RawArchive,
+    warehouse: Warehouse,
+    watch_server: bool = True,
 ) -> dg.Definitions:
-    """The whole code location for one Toast location; tests pass their own resources."""
+    """The whole code location for one Toast location; tests pass their own resources.
+
+    `watch_server=False` leaves the new-folder sensor stopped (it can be started in the UI).
+    """
     partitions_def = partitions_for(settings)
     toast_assets = build_toast_assets(settings, partitions_def)
     daily_job = dg.define_asset_job(
@@ -104,7 +112,12 @@ def build_definitions(
         assets=[toast_assets, *build_analysis_assets(settings)],
         jobs=[daily_job],
         sensors=[
-            build_new_folder_sensor(settings, daily_job, partitions_def),
+            build_new_folder_sensor(
+                settings,
+                daily_job,
+                partitions_def,
+                dg.DefaultSensorStatus.RUNNING if watch_server else dg.DefaultSensorStatus.STOPPED,
+            ),
             analysis_automation_sensor(),
         ],
         schedules=[build_daily_schedule(settings, daily_job, partitions_def)],
@@ -118,9 +131,12 @@ def build_definitions(
 def defs() -> dg.Definitions:
     env = os.environ
     archive = archive_from_env(env)
+    source = source_from_env(env, archive)
     return build_definitions(
         LocationSettings.from_env(env),
-        source=source_from_env(env, archive),
+        source=source,
         archive=archive,
         warehouse=warehouse_from_env(env),
+        # Without a server to watch, the sensor would only log a configuration error every tick.
+        watch_server=isinstance(source, SFTPExportSource) and bool(env.get("TOAST_SFTP_HOST")),
     )

@@ -23,13 +23,16 @@ RECHECK_DAYS = 8
 
 
 def build_new_folder_sensor(
-    settings: LocationSettings, job: dg.UnresolvedAssetJobDefinition, partitions_def: dg.PartitionsDefinition
+    settings: LocationSettings,
+    job: dg.UnresolvedAssetJobDefinition,
+    partitions_def: dg.PartitionsDefinition,
+    default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
 ) -> dg.SensorDefinition:
     @dg.sensor(
         name="toast_new_folders",
         job=job,
         minimum_interval_seconds=settings.sensor_interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+        default_status=default_status,
         description=(
             "Requests each new (or re-delivered) date folder once all seven files are present and "
             "unchanged across two looks, or after the maximum wait."

@@ -66,6 +66,19 @@ def test_the_source_is_the_sftp_server_unless_rebuilding_from_the_archive():
         source_from_env({"TOAST_SOURCE": "s3"}, archive)
 
 
+def test_the_new_folder_sensor_runs_only_when_there_is_a_server_to_watch(monkeypatch):
+    monkeypatch.delenv("TOAST_SFTP_HOST", raising=False)
+
+    def status() -> dg.DefaultSensorStatus:
+        return defs().resolve_sensor_def("toast_new_folders").default_status
+
+    assert status() == dg.DefaultSensorStatus.STOPPED
+    monkeypatch.setenv("TOAST_SFTP_HOST", "s-1234.server.transfer.us-east-1.amazonaws.com")
+    assert status() == dg.DefaultSensorStatus.RUNNING
+    monkeypatch.setenv("TOAST_SOURCE", "archive")
+    assert status() == dg.DefaultSensorStatus.STOPPED
+
+
 def test_a_bad_start_date_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("TOAST_START_DATE", "April 1st")
     with pytest.raises(ValueError, match="TOAST_START_DATE must be YYYY-MM-DD"):
