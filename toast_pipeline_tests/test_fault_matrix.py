@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from toast_pipeline.definitions import DAILY_JOB, build_definitions
 from toast_pipeline.export.sample import SampleExport, generate_export
 from toast_pipeline.local_sftp import LocalSFTPServer, generate_keys, write_known_hosts
 from toast_pipeline.resources.archive import LocalRawArchive
-from toast_pipeline.resources.sftp import FileTooLarge, SFTPExportSource
+from toast_pipeline.resources.sftp import FileTooLarge
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
 from toast_pipeline_tests.faulty_sftp import Faults, read_journal, serve_faulty
@@ -75,17 +75,14 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def faulty(export: SampleExport, keys: Path, tmp_path: Path):
     """Start a faulty server on the export; returns the server and its journal's path."""
-    started = []
+    with ExitStack() as servers:
 
-    def start(**faults) -> tuple[LocalSFTPServer, Path]:
-        journal = tmp_path / f"journal_{len(started)}.jsonl"
-        context = serve_faulty(export.root, keys, Faults(journal=str(journal), **faults))
-        started.append(context)
-        return context.__enter__(), journal
+        def start(**faults) -> tuple[LocalSFTPServer, Path]:
+            journal = tmp_path / "journal.jsonl"
+            server = servers.enter_context(serve_faulty(export.root, keys, Faults(journal=str(journal), **faults)))
+            return server, journal
 
-    yield start
-    for context in reversed(started):
-        context.__exit__(None, None, None)
+        yield start
 
 
 def job_for(source, tmp_path: Path, retries: int = 1) -> tuple[dg.JobDefinition, DuckDBWarehouse, LocalRawArchive]:
@@ -279,7 +276,7 @@ def test_hostile_names_in_a_listing_are_ignored_and_nothing_is_written_outside(
     assert opened == set(TOAST_FILES)
     written = {p.relative_to(work).parts[0] for p in work.rglob("*")}
     assert written <= {"toast.duckdb", "toast.duckdb.wal", "raw"}
-    assert not list(tmp_path.rglob("evil*")) and not list(Path.cwd().rglob("evil*"))
+    assert not list(tmp_path.rglob("evil*")) and not Path("/etc/evil.csv").exists()
 
 
 # -- size --------------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 

@@ -131,21 +131,19 @@ class RawArchive(ConfigurableResource, ABC):
         """
         if not delivery.folder_found:
             raise ValueError(f"{delivery.business_date}: no folder was found, there is nothing to archive")
-        mtimes = {f.name: f for f in delivery.listing}
-        files = tuple(
-            ArchivedFile(name, len(data), hashlib.sha256(data).hexdigest())
-            for name, data in sorted(delivery.files.items())
-        )
-        for file, data in zip(files, (delivery.files[f.name] for f in files), strict=True):
+        files = []
+        for name, data in sorted(delivery.files.items()):
+            file = ArchivedFile(name, len(data), hashlib.sha256(data).hexdigest())
             key = file_key(delivery.location_id, delivery.business_date, file)
             if not self._exists(key):
                 self._put(key, data)
+            files.append(file)
         manifest = Manifest(
             location_id=delivery.location_id,
             business_date=delivery.business_date,
             fetched_at=fetched_at or datetime.now(UTC),
-            files=files,
-            listing=tuple(mtimes[name] for name in sorted(mtimes) if is_safe_name(name)),
+            files=tuple(files),
+            listing=tuple(sorted((f for f in delivery.listing if is_safe_name(f.name)), key=lambda f: f.name)),
         )
         latest = self.latest(delivery.location_id, delivery.business_date)
         if latest is not None and latest.same_delivery(manifest):

@@ -286,67 +286,56 @@ class DuckDBWarehouse(Warehouse):
         with self._connection() as conn:
             return self.ensure_tables(conn)
 
-    def replace_date(
-        self, location_id: str, business_date: date, tables: Mapping[str, pl.DataFrame]
-    ) -> None:
-        refuse_unknown_tables(tables)
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All of the block's writes, or none of them (a killed process never commits)."""
         with self._connection() as conn:
             self.ensure_tables(conn)
             conn.execute("BEGIN TRANSACTION")
             try:
-                for table in tables:
-                    conn.execute(
-                        f"DELETE FROM {self.table(table)} "
-                        "WHERE location_id = ? AND business_date = ?",
-                        [location_id, business_date],
-                    )
-                    self._insert(conn, table, tables[table])
+                yield conn
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+    def replace_date(
+        self, location_id: str, business_date: date, tables: Mapping[str, pl.DataFrame]
+    ) -> None:
+        refuse_unknown_tables(tables)
+        with self._transaction() as conn:
+            for table in tables:
+                conn.execute(
+                    f"DELETE FROM {self.table(table)} WHERE location_id = ? AND business_date = ?",
+                    [location_id, business_date],
+                )
+                self._insert(conn, table, tables[table])
 
     def rewrite_verdicts(
         self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
     ) -> None:
         if not tables_by_date:
             return
-        with self._connection() as conn:
-            self.ensure_tables(conn)
-            conn.execute("BEGIN TRANSACTION")
-            try:
-                for business_date, tables in tables_by_date.items():
-                    for table, frame in tables.items():
-                        only_markers = "" if table == BUSINESS_DAYS else " AND closure_indicator"
-                        conn.execute(
-                            f"DELETE FROM {self.table(table)} "
-                            f"WHERE location_id = ? AND business_date = ?{only_markers}",
-                            [location_id, business_date],
-                        )
-                        self._insert(conn, table, frame)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._transaction() as conn:
+            for business_date, tables in tables_by_date.items():
+                for table, frame in tables.items():
+                    only_markers = "" if table == BUSINESS_DAYS else " AND closure_indicator"
+                    conn.execute(
+                        f"DELETE FROM {self.table(table)} "
+                        f"WHERE location_id = ? AND business_date = ?{only_markers}",
+                        [location_id, business_date],
+                    )
+                    self._insert(conn, table, frame)
 
     def replace_analysis(self, name: str, location_id: str, frame: pl.DataFrame) -> None:
         if name in WAREHOUSE_TABLES:
             raise ValueError(f"{name} is a load table, not an analysis table")
-        with self._connection() as conn:
-            self.ensure_tables(conn)
-            conn.execute("BEGIN TRANSACTION")
-            try:
-                conn.register("incoming", frame.to_arrow())
-                conn.execute(
-                    f"CREATE TABLE IF NOT EXISTS {self.table(name)} AS SELECT * FROM incoming LIMIT 0"
-                )
-                conn.execute(f"DELETE FROM {self.table(name)} WHERE location_id = ?", [location_id])
-                conn.unregister("incoming")
-                self._insert(conn, name, frame)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+        with self._transaction() as conn:
+            conn.register("incoming", frame.to_arrow())
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {self.table(name)} AS SELECT * FROM incoming LIMIT 0")
+            conn.execute(f"DELETE FROM {self.table(name)} WHERE location_id = ?", [location_id])
+            conn.unregister("incoming")
+            self._insert(conn, name, frame)
 
     def _insert(self, conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
         if frame.height:

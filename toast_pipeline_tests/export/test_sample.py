@@ -137,7 +137,7 @@ def test_same_arguments_write_the_same_bytes(tmp_path: Path) -> None:
     )
     first = generate_export(tmp_path / "a", **kwargs)
     second = generate_export(tmp_path / "b", **kwargs)
-    other_seed = generate_export(tmp_path / "c", **{**kwargs, "seed": 10})
+    generate_export(tmp_path / "c", **{**kwargs, "seed": 10})
 
     assert tree(tmp_path / "a") == tree(tmp_path / "b")
     assert first.days == second.days
