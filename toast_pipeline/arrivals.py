@@ -1,8 +1,9 @@
 """When is a date folder on the server ready to load? Pure bookkeeping for the sensor.
 
 Toast keeps writing files for a while after a folder appears, so a folder is requested once it
-has settled: all seven files present and the listing unchanged across two looks, or a maximum
-wait passed. A folder re-delivered later with different files (names, sizes or mtimes) is
+has settled: every file the location normally receives present (all seven until its history says
+otherwise: some accounts never get CheckDetails, CashEntries or KitchenTimings) and the listing
+unchanged across two looks, or a maximum wait passed. A folder re-delivered later with different files (names, sizes or mtimes) is
 requested again. The state is small JSON so it fits in a sensor cursor.
 """
 
@@ -17,6 +18,12 @@ from datetime import date, datetime, timedelta
 from toast_pipeline.export.specs import TABLE_SPECS
 
 EXPECTED_FILES = frozenset(spec.file_name for spec in TABLE_SPECS)
+FILE_NAMES = {spec.table: spec.file_name for spec in TABLE_SPECS}
+
+
+def file_names(tables: Iterable[str]) -> frozenset[str]:
+    """Toast file names of warehouse tables (the verdicts learn sets of tables)."""
+    return frozenset(FILE_NAMES[t] for t in tables)
 # A folder with a file changed this recently is still being written, whatever it holds. The
 # sensor's two looks are further apart than this, so it never requests such a folder itself.
 QUIET_PERIOD = timedelta(minutes=1)
@@ -59,12 +66,13 @@ class Listing:
     def fingerprint(self) -> str:
         return hashlib.sha256(repr(sorted(self.files)).encode()).hexdigest()[:16]
 
-    @property
-    def complete(self) -> bool:
-        return EXPECTED_FILES <= {name for name, _, _ in self.files}
+    def complete(self, expected: frozenset[str] = EXPECTED_FILES) -> bool:
+        return expected <= {name for name, _, _ in self.files}
 
 
-def still_arriving(listing: Listing, now: datetime, max_wait: timedelta) -> str | None:
+def still_arriving(
+    listing: Listing, now: datetime, max_wait: timedelta, expected: frozenset[str] = EXPECTED_FILES
+) -> str | None:
     """Why a run must not load this folder yet (Toast still writing it), or None.
 
     A partial folder would otherwise be judged a closure (`insufficient_files`) and loaded as
@@ -74,12 +82,13 @@ def still_arriving(listing: Listing, now: datetime, max_wait: timedelta) -> str 
     if not listing.files:
         return None
     age = now - datetime.fromtimestamp(max(mtime for _, _, mtime in listing.files), tz=now.tzinfo)
-    present = len(EXPECTED_FILES & {name for name, _, _ in listing.files})
+    present = len(expected & {name for name, _, _ in listing.files})
     if age < QUIET_PERIOD:
         return f"the folder is still being written (a file changed {_ago(age)} ago)"
-    if not listing.complete and age < max_wait:
+    if not listing.complete(expected) and age < max_wait:
         return (
-            f"the folder is still being written ({present} of {len(EXPECTED_FILES)} Toast files, "
+            f"the folder is still being written ({present} of the {len(expected)} Toast files the "
+            "location receives, "
             f"the newest {_ago(age)} old); it is loaded once complete, or as it is after {_ago(max_wait)}"
         )
     return None
@@ -113,6 +122,7 @@ def settle(
     listing: Listing,
     now: datetime,
     max_wait: timedelta,
+    expected: frozenset[str] = EXPECTED_FILES,
 ) -> str | None:
     """Record a look at one folder; return the fingerprint to load if it is ready and new.
 
@@ -123,12 +133,12 @@ def settle(
     fingerprint = listing.fingerprint
     if state.requested and fingerprint not in (state.look, state.requested):
         state.first_seen = now.timestamp()  # a re-delivery started: let it settle too
-    steady = state.look == fingerprint and listing.complete
+    steady = state.look == fingerprint and listing.complete(expected)
     waited_enough = now.timestamp() - state.first_seen >= max_wait.total_seconds()
     state.look = fingerprint
     if not listing.files or not (steady or waited_enough) or fingerprint == state.requested:
         return None
-    if still_arriving(listing, now, max_wait) is not None:
+    if still_arriving(listing, now, max_wait, expected) is not None:
         return None
     state.requested = fingerprint
     state.folder_mtime = folder_mtime

@@ -25,7 +25,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 from pydantic import Field as ConfigField
 
-from toast_pipeline.arrivals import Listing, still_arriving
+from toast_pipeline.arrivals import Listing, file_names, still_arriving
 from toast_pipeline.baselines import ClosureRules, public_holidays
 from toast_pipeline.closures import ClosureThresholds, DaySummary, Verdict
 from toast_pipeline.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES, DayLoad, build_day_load
@@ -51,6 +51,8 @@ CLOSURE_CHECK = "closure_detection"
 BUSINESS_DAYS_KEY = dg.AssetKey([GROUP, BUSINESS_DAYS])
 # The folder listing a date was loaded from, so the sensor knows what is already loaded.
 FINGERPRINT_KEY = "folder_fingerprint"
+# The Toast files the location normally receives, so the sensor waits for those only.
+EXPECTED_FILES_KEY = "expected_files"
 # Only Toast's seven files are downloaded; the folder's other exports are listed, not read.
 TOAST_FILES = tuple(spec.file_name for spec in TABLE_SPECS)
 # Retrying these cannot help and could lock the account: the run fails at once.
@@ -166,8 +168,9 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
             written: list[date] = []
             for partition_key in context.partition_keys:
                 business_date = date.fromisoformat(partition_key)
+                expected = file_names(book.expected_tables(business_date))
                 try:
-                    delivery = fetch_and_archive(context, source, archive, settings, business_date)
+                    delivery = fetch_and_archive(context, source, archive, settings, business_date, expected)
                     day = build_day_load(
                         settings.location_id,
                         business_date,
@@ -193,6 +196,7 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
                     metadata = materialization_metadata(day, table)
                     if table == BUSINESS_DAYS:
                         metadata[FINGERPRINT_KEY] = Listing.of(delivery.listing).fingerprint
+                        metadata[EXPECTED_FILES_KEY] = dg.MetadataValue.json(sorted(expected))
                     yield dg.AssetMaterialization(
                         asset_key=asset_key(table), partition=partition_key, metadata=metadata
                     )
@@ -220,6 +224,7 @@ def fetch_and_archive(
     archive: RawArchive,
     settings: LocationSettings,
     business_date: date,
+    expected: frozenset[str],
 ) -> Delivery:
     """The date's delivery, archived before anything parses it.
 
@@ -236,7 +241,7 @@ def fetch_and_archive(
             )
             return kept
         return delivery
-    reason = still_arriving(Listing.of(delivery.listing), datetime.now(UTC), settings.folder_max_wait)
+    reason = still_arriving(Listing.of(delivery.listing), datetime.now(UTC), settings.folder_max_wait, expected)
     if reason is not None:
         raise DeliveryInProgress(reason)
     archive.keep(delivery)
@@ -326,6 +331,8 @@ def closure_evaluation(
             "reason": str(verdict.reason) if verdict.reason else "open",
             "explanation": verdict.explanation,
             "files_found": summary.files_found,
+            "expected_files": dg.MetadataValue.json(verdict.details.get("expected_files", [])),
+            "missing_files": dg.MetadataValue.json(verdict.details.get("missing_files", [])),
             "records": summary.records,
             "orders": summary.orders,
             "net_sales": dg.MetadataValue.text(str(summary.net_sales)),

@@ -14,6 +14,7 @@ dates whose span holds a date it has just written.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Iterable, Mapping
@@ -24,12 +25,18 @@ from decimal import ROUND_HALF_UP, Decimal
 import holidays
 import polars as pl
 
-from toast_pipeline.closures import ClosureReason, ClosureThresholds, DaySummary, Verdict, judge
+from toast_pipeline.closures import (
+    ALL_TABLES,
+    ClosureReason,
+    ClosureThresholds,
+    DaySummary,
+    Verdict,
+    judge,
+)
 from toast_pipeline.export.specs import TABLE_SPECS
 
 CENT = Decimal("0.01")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-FILES_PER_DAY = len(TABLE_SPECS)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class ClosureRules:
     lookback_weeks: int = 8  # history a baseline is learnt from
     min_same_weekday: int = 3  # same-weekday dates needed before the weekday's own pattern is used
     min_history_days: int = 3  # open days needed for an all-weekday baseline; fewer: the floors
+    min_deliveries: int = 3  # delivered folders needed to learn the location's file set; fewer: all seven
     weekly_closed_share: float = 0.5  # a weekday closed this often in the lookback is a weekly closure
     max_missing_run: int = 3  # more missing folders in a row than this looks like an outage
     floors: ClosureThresholds = field(default_factory=ClosureThresholds)
@@ -67,6 +75,7 @@ class ClosureRules:
             "lookback_weeks": self.lookback_weeks,
             "min_same_weekday": self.min_same_weekday,
             "min_history_days": self.min_history_days,
+            "min_deliveries": self.min_deliveries,
             "weekly_closed_share": self.weekly_closed_share,
             "max_missing_run": self.max_missing_run,
             "floor_min_files": self.floors.min_files,
@@ -92,8 +101,36 @@ def summaries_from_business_days(frame: pl.DataFrame) -> dict[date, DaySummary]:
             rows={table: n for table, n in rows.items() if n},
             orders=row["orders"],
             net_sales=row["net_sales"],
+            delivered=stored_file_set(row.get("files_delivered"), row["files_found"]),
         )
     return summaries
+
+
+def stored_file_set(text: str | None, files_found: int) -> frozenset[str] | None:
+    """The tables a stored date received; a date stored before the set was recorded is known only
+    when all seven came."""
+    if text is not None:
+        return frozenset(t for t in text.split(",") if t)
+    return ALL_TABLES if files_found == len(ALL_TABLES) else None
+
+
+def expected_files(
+    business_date: date, facts: Mapping[date, DaySummary], rules: ClosureRules = ClosureRules()
+) -> frozenset[str]:
+    """The Toast files the location normally receives: those delivered on at least half of the
+    delivered folders in the lookback before the date. Accounts are configured per location (one
+    real account never gets CheckDetails, CashEntries or KitchenTimings), so a file it never
+    receives is not missing. With fewer than `min_deliveries` known folders: all seven."""
+    delivered = [
+        s.delivered
+        for offset in range(1, rules.lookback_days + 1)
+        if (s := facts.get(business_date - timedelta(days=offset))) is not None
+        and s.files_found
+        and s.delivered is not None
+    ]
+    if len(delivered) < rules.min_deliveries:
+        return ALL_TABLES
+    return frozenset(t for t in ALL_TABLES if 2 * sum(t in d for d in delivered) >= len(delivered))
 
 
 def affected_dates(written: Iterable[date], known: Iterable[date], rules: ClosureRules) -> set[date]:
@@ -136,7 +173,7 @@ def judge_day(
 ) -> Verdict:
     """The verdict for a date whose summary is in `facts`, from the facts of its span only."""
     calendar = {} if calendar is None else calendar
-    summary = facts[business_date]
+    summary = dataclasses.replace(facts[business_date], expected=expected_files(business_date, facts, rules))
     weekday = WEEKDAYS[business_date.weekday()]
     holiday = calendar.get(business_date)
     history = _History(business_date, facts, rules)
@@ -148,6 +185,8 @@ def judge_day(
         "weekday_closed": f"{history.weekday_closed} of {history.weekday_known} recent {weekday}s",
         "weekday_usually_closed": usually_closed,
         "files_found": summary.files_found,
+        "expected_files": sorted(summary.expected),
+        "missing_files": list(summary.missing),
         "records": summary.records,
         "orders": summary.orders,
         "net_sales": str(summary.net_sales),
@@ -156,11 +195,12 @@ def judge_day(
 
     if summary.files_found == 0:
         return _judge_missing(business_date, facts, rules, history, holiday, why, details)
-    if summary.records == 0 and summary.files_found >= rules.floors.min_files:
+    if summary.records == 0 and not summary.too_few_files(rules.floors):
         details["pattern"] = pattern
         return Verdict(
             ClosureReason.LOW_ACTIVITY,
-            f"closed: {summary.files_found} Toast files with headers only{why}",
+            f"closed: {summary.files_found} Toast files without a transaction (header only, "
+            f"AllItemsReport aside){why}",
             details,
         )
 
@@ -182,19 +222,20 @@ def judge_day(
         f"({baseline.orders_low}-{baseline.orders_high}), net sales {baseline.net_sales}"
     )
     numbers = f"{summary.orders} orders, net sales {summary.net_sales}"
-    if summary.files_found < rules.floors.min_files:
+    if summary.too_few_files(rules.floors):
+        files = f"{summary.expected_found} of the {len(summary.expected)} Toast files the location receives"
         if summary.orders >= orders_floor:
             details["pattern"] = None
             return Verdict(
                 ClosureReason.DELIVERY_GAP,
-                f"delivery gap: only {summary.files_found} of {FILES_PER_DAY} Toast files but {numbers} "
-                f"against {normal}: an incomplete delivery of an open day",
+                f"delivery gap: only {files} but {numbers} against {normal}: an incomplete delivery "
+                "of an open day",
                 details,
             )
         details["pattern"] = pattern
         return Verdict(
             ClosureReason.INSUFFICIENT_FILES,
-            f"closed: {summary.files_found} of {FILES_PER_DAY} Toast files, {numbers}{why}",
+            f"closed: {files}, {numbers}{why}",
             details,
         )
     if summary.orders < orders_floor:

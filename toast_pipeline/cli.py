@@ -135,10 +135,12 @@ def main(argv: list[str] | None = None) -> int:
 
         # Resolves the EnvVar-bound secrets the way a run would.
         with warehouse_from_env(os.environ).process_config_and_initialize_cm() as warehouse:
-            added = warehouse.migrate()
-        console.print(f"{warehouse.describe()}: {len(added)} column(s) added, tables and views up to date")
-        for column in added:
-            console.print(f"  + {column}")
+            changes = warehouse.migrate()
+        console.print(
+            f"{warehouse.describe()}: {len(changes)} column(s) added or changed, tables and views up to date"
+        )
+        for change in changes:
+            console.print(f"  + {change}")
         return 0
     return 2
 

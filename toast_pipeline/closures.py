@@ -8,9 +8,15 @@ carries the numbers it was reached from so the check can show them.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from toast_pipeline.export.specs import TABLE_SPECS, TRANSACTION_SPECS
+
+ALL_TABLES = frozenset(spec.table for spec in TABLE_SPECS)
+TRANSACTION_TABLES = frozenset(spec.table for spec in TRANSACTION_SPECS)
 
 
 class ClosureReason(enum.StrEnum):
@@ -24,25 +30,55 @@ class ClosureReason(enum.StrEnum):
 
 @dataclass(frozen=True)
 class ClosureThresholds:
-    """A date is closed below any of these (the seed's values by default)."""
+    """A date is closed below any of these (the seed's values by default).
+
+    `min_files` is out of all seven Toast files; a location that normally receives fewer needs
+    the same share of its own set (`required_files`).
+    """
 
     min_files: int = 4
     min_records: int = 10
     min_net_sales: Decimal = Decimal("50")
 
+    def required_files(self, expected: int) -> int:
+        return math.ceil(self.min_files * expected / len(ALL_TABLES))
+
 
 @dataclass(frozen=True)
 class DaySummary:
-    """What one date's delivery amounted to."""
+    """What one date's delivery amounted to.
+
+    `delivered` names the Toast tables whose file came (None for dates stored before that was
+    recorded); `expected` the ones the location normally receives, learnt from its history. Only
+    the transactional files count as activity: AllItemsReport lists the whole menu every day.
+    """
 
     files_found: int
     rows: dict[str, int] = field(default_factory=dict)
     orders: int = 0
     net_sales: Decimal = Decimal("0")
+    delivered: frozenset[str] | None = None
+    expected: frozenset[str] = ALL_TABLES
 
     @property
     def records(self) -> int:
-        return sum(self.rows.values())
+        """Data rows of the transactional files (orders, checks, payments, items, cash, kitchen)."""
+        return sum(n for table, n in self.rows.items() if table in TRANSACTION_TABLES)
+
+    @property
+    def expected_found(self) -> int:
+        """Files of the expected set that came (all found files when the set is unknown)."""
+        if self.delivered is None:
+            return self.files_found
+        return len(self.delivered & self.expected)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Expected tables whose file did not come."""
+        return () if self.delivered is None else tuple(sorted(self.expected - self.delivered))
+
+    def too_few_files(self, thresholds: ClosureThresholds) -> bool:
+        return self.expected_found < thresholds.required_files(len(self.expected))
 
 
 @dataclass(frozen=True)
@@ -80,15 +116,17 @@ def judge(summary: DaySummary, thresholds: ClosureThresholds = ClosureThresholds
     t = thresholds
     if summary.files_found == 0:
         return Verdict(ClosureReason.NO_FILES, "no Toast files were delivered for the date")
-    if summary.files_found < t.min_files:
+    if summary.too_few_files(t):
+        expected = len(summary.expected)
         return Verdict(
             ClosureReason.INSUFFICIENT_FILES,
-            f"{summary.files_found} of 7 Toast files delivered, fewer than {t.min_files}",
+            f"{summary.expected_found} of the {expected} Toast files the location receives delivered, "
+            f"fewer than {t.required_files(expected)}",
         )
     if summary.records < t.min_records:
         return Verdict(
             ClosureReason.LOW_ACTIVITY,
-            f"{summary.records} records in all files, fewer than {t.min_records}",
+            f"{summary.records} records in the transactional files, fewer than {t.min_records}",
         )
     if summary.net_sales < t.min_net_sales:
         return Verdict(

@@ -28,7 +28,16 @@ BUSINESS_DAYS_FIELDS: tuple[Field, ...] = (
     Field("closure_reason", Kind.TEXT),
     Field("explanation", Kind.TEXT, description="Why the verdict was reached, with its numbers"),
     Field("files_found", Kind.INTEGER, description="Toast files delivered, of seven"),
-    Field("records", Kind.INTEGER, description="Data rows across the delivered files"),
+    Field(
+        "files_delivered",
+        Kind.TEXT,
+        description="Tables whose Toast file was delivered, comma-separated (learns the location's file set)",
+    ),
+    Field(
+        "records",
+        Kind.INTEGER,
+        description="Data rows of the transactional files (AllItemsReport lists the menu: not counted)",
+    ),
     Field("orders", Kind.INTEGER, description="Orders not voided"),
     Field("net_sales", Kind.MONEY, description="Sum of OrderDetails Amount over orders not voided"),
     *(Field(f"{spec.table}_rows", Kind.INTEGER) for spec in TABLE_SPECS),
@@ -118,7 +127,7 @@ def summarize(parsed: Mapping[str, ParsedFile]) -> DaySummary:
         frame = parsed["order_details"].frame.filter(~pl.col("voided").fill_null(False))
         orders = frame.height
         net_sales = frame.get_column("amount").sum() or Decimal("0")
-    return DaySummary(len(parsed), rows, orders, Decimal(net_sales))
+    return DaySummary(len(parsed), rows, orders, Decimal(net_sales), delivered=frozenset(parsed))
 
 
 @dataclass(frozen=True)
@@ -197,6 +206,7 @@ def _business_day_row(
         "closure_reason": None if verdict.reason is None else str(verdict.reason),
         "explanation": verdict.explanation,
         "files_found": summary.files_found,
+        "files_delivered": ",".join(sorted(summary.delivered or ())),
         "records": summary.records,
         "orders": summary.orders,
         "net_sales": summary.net_sales,

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import dagster as dg
 
 from toast_pipeline.arrivals import (
+    EXPECTED_FILES,
     Arrivals,
     Listing,
     folders_to_look_at,
@@ -14,7 +15,7 @@ from toast_pipeline.arrivals import (
     remember_loaded,
     settle,
 )
-from toast_pipeline.assets import BUSINESS_DAYS_KEY, FINGERPRINT_KEY
+from toast_pipeline.assets import BUSINESS_DAYS_KEY, EXPECTED_FILES_KEY, FINGERPRINT_KEY
 from toast_pipeline.resources.sftp import ExportSource
 from toast_pipeline.settings import LocationSettings
 
@@ -34,8 +35,8 @@ def build_new_folder_sensor(
         minimum_interval_seconds=settings.sensor_interval_seconds,
         default_status=default_status,
         description=(
-            "Requests each new (or re-delivered) date folder once all seven files are present and "
-            "unchanged across two looks, or after the maximum wait."
+            "Requests each new (or re-delivered) date folder once the files the location normally "
+            "receives are present and unchanged across two looks, or after the maximum wait."
         ),
     )
     def toast_new_folders(context: dg.SensorEvaluationContext, source: ExportSource):
@@ -51,11 +52,12 @@ def build_new_folder_sensor(
             remember_loaded(arrivals, day, mtimes[day], fingerprint)
         recheck_after = max(mtimes, default=datetime.now(UTC).date()) - timedelta(days=RECHECK_DAYS)
         now = datetime.now(UTC)
+        expected = latest_expected_files(context.instance)
         requests = []
         for day in folders_to_look_at(arrivals, mtimes.items(), recheck_after):
             listed = source.list_files(settings.location_id, day) or []
             listing = Listing.of(listed)
-            ready = settle(arrivals, day, mtimes[day], listing, now, settings.folder_max_wait)
+            ready = settle(arrivals, day, mtimes[day], listing, now, settings.folder_max_wait, expected)
             if ready:
                 requests.append(
                     dg.RunRequest(
@@ -88,3 +90,16 @@ def loaded_fingerprints(instance: dg.DagsterInstance, dates: list) -> dict:
         if fingerprint is not None and day not in found:
             found[day] = fingerprint.value
     return found
+
+
+def latest_expected_files(instance: dg.DagsterInstance, look_back: int = 20) -> frozenset[str]:
+    """The file set the latest load learnt for the location (all seven before any load)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=BUSINESS_DAYS_KEY), limit=look_back, ascending=False
+    ).records
+    for record in records:
+        materialization = record.asset_materialization
+        entry = materialization.metadata.get(EXPECTED_FILES_KEY) if materialization else None
+        if entry is not None:
+            return frozenset(entry.value)
+    return EXPECTED_FILES

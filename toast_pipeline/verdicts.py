@@ -14,7 +14,13 @@ from datetime import date, datetime
 
 import polars as pl
 
-from toast_pipeline.baselines import ClosureRules, affected_dates, judge_day, summaries_from_business_days
+from toast_pipeline.baselines import (
+    ClosureRules,
+    affected_dates,
+    expected_files,
+    judge_day,
+    summaries_from_business_days,
+)
 from toast_pipeline.closures import DaySummary, Verdict
 from toast_pipeline.daily_load import rejudged_tables
 
@@ -32,6 +38,10 @@ class VerdictBook:
     def verdict_for(self, business_date: date, summary: DaySummary) -> Verdict:
         """The verdict of a date about to be written, against the facts known now."""
         return judge_day(business_date, {**self.facts, business_date: summary}, self.rules, self.calendar)
+
+    def expected_tables(self, business_date: date) -> frozenset[str]:
+        """The Toast tables the location normally receives, learnt from the dates before this one."""
+        return expected_files(business_date, self.facts, self.rules)
 
     def record(self, business_day: pl.DataFrame, summary: DaySummary) -> None:
         """A date just written: its business_days row and its facts."""

@@ -34,11 +34,11 @@ def sftp_server_factory(
         yield start
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def sftp_source_factory() -> Iterator[Callable[..., SFTPExportSource]]:
     """Build an `SFTPExportSource` for a local server, with short timeouts and retry waits.
 
-    Keyword arguments override its config; every source built is closed after the test.
+    Keyword arguments override its config; every source built is closed at the end of the session.
     """
     built: list[SFTPExportSource] = []
 

@@ -92,7 +92,7 @@ def test_a_folder_with_a_file_just_written_is_still_arriving_even_if_complete():
 def test_an_incomplete_folder_is_still_arriving_until_the_maximum_wait():
     three = sorted(EXPECTED_FILES)[:3]
     recent = stamped(three, *[timedelta(minutes=30)] * 3)
-    assert "3 of 7 Toast files, the newest 0:30:00 old" in still_arriving(recent, T0, WAIT)
+    assert "3 of the 7 Toast files the location receives, the newest 0:30:00 old" in still_arriving(recent, T0, WAIT)
     assert still_arriving(stamped(three, *[timedelta(hours=3)] * 3), T0, WAIT) is None  # a closed day's few files
 
 
@@ -113,3 +113,23 @@ def test_the_sensor_never_requests_what_a_run_would_refuse():
     later = T0 + timedelta(hours=2)
     assert settle(arrivals, DAY, 6.0, late, later, WAIT) == late.fingerprint
     assert still_arriving(late, later, WAIT) is None
+
+
+# One real account never receives CheckDetails, CashEntries or KitchenTimings.
+LEAN_ACCOUNT = EXPECTED_FILES - {"CheckDetails.csv", "CashEntries.csv", "KitchenTimings.csv"}
+
+
+def test_a_file_the_location_never_receives_is_not_waited_for():
+    folder = stamped(LEAN_ACCOUNT, *[timedelta(minutes=5)] * 4)
+    assert still_arriving(folder, T0, WAIT) is not None  # against all seven: still arriving
+    assert still_arriving(folder, T0, WAIT, LEAN_ACCOUNT) is None
+    arrivals = Arrivals()
+    assert settle(arrivals, DAY, 5.0, folder, T0, WAIT, LEAN_ACCOUNT) is None
+    later = T0 + timedelta(minutes=2)
+    assert settle(arrivals, DAY, 5.0, folder, later, WAIT, LEAN_ACCOUNT) == folder.fingerprint
+
+
+def test_a_file_the_location_normally_receives_is_still_waited_for():
+    three = sorted(LEAN_ACCOUNT)[:3]
+    reason = still_arriving(stamped(three, *[timedelta(minutes=30)] * 3), T0, WAIT, LEAN_ACCOUNT)
+    assert "3 of the 4 Toast files the location receives" in reason

@@ -36,3 +36,38 @@ def test_thresholds_are_configurable():
 def test_explanation_carries_the_numbers():
     verdict = judge(DaySummary(files_found=7, rows={"order_details": 12}, orders=12, net_sales=Decimal("20.50")))
     assert verdict.explanation == "net sales 20.50 below 50"
+
+
+ALL = frozenset(BUSY_DAY) | {"all_items_report", "item_selection_details", "kitchen_timings"}
+LEAN = ALL - {"check_details", "cash_entries", "kitchen_timings"}
+
+
+def test_records_count_transactions_never_the_all_items_menu_listing():
+    """A real closed day: six header-only files beside a 615-row AllItemsReport of zero sales."""
+    closed = DaySummary(files_found=7, rows={"all_items_report": 615}, delivered=ALL)
+    assert closed.records == 0
+    assert judge(closed).reason == ClosureReason.LOW_ACTIVITY
+
+
+@pytest.mark.parametrize(
+    ("delivered", "expected", "reason"),
+    [
+        (LEAN, LEAN, None),  # the account's whole set: open
+        (LEAN, ALL, None),  # before its set is learnt: four of seven is enough
+        (LEAN - {"payment_details"}, LEAN, None),  # 3 of 4 still meets ceil(4 * 4 / 7) = 3
+        (frozenset({"order_details", "all_items_report"}), LEAN, ClosureReason.INSUFFICIENT_FILES),
+        (frozenset({"order_details", "all_items_report", "check_details"}), ALL, ClosureReason.INSUFFICIENT_FILES),
+    ],
+)
+def test_too_few_files_is_judged_against_the_files_the_location_receives(delivered, expected, reason):
+    summary = DaySummary(
+        files_found=len(delivered), rows={"order_details": 80}, orders=80, net_sales=Decimal("4000"),
+        delivered=delivered, expected=expected,
+    )
+    assert judge(summary).reason == reason
+
+
+def test_missing_names_the_expected_files_that_did_not_come():
+    summary = DaySummary(files_found=3, delivered=LEAN - {"payment_details"}, expected=LEAN)
+    assert summary.missing == ("payment_details",)
+    assert DaySummary(files_found=3).missing == ()  # stored before the set was recorded: unknown

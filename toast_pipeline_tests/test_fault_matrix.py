@@ -221,7 +221,7 @@ def test_a_folder_still_being_written_is_not_loaded_as_a_closed_day(
     with dg.DagsterInstance.ephemeral() as instance:
         result = run_dates(job, instance, DAYS[7])
         assert not result.success
-        assert "the folder is still being written (3 of 7 Toast files" in failure_text(result)
+        assert "the folder is still being written (3 of the 7 Toast files the location receives" in failure_text(result)
         assert warehouse.row_counts(LOCATION)["business_days"] == 0
         assert archive.dates(LOCATION) == []
 

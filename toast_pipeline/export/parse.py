@@ -12,10 +12,12 @@ import functools
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import polars as pl
 
-from toast_pipeline.export.specs import MONEY_PRECISION, Column, Field, Kind, TableSpec
+from toast_pipeline.export.all_items import with_report_levels
+from toast_pipeline.export.specs import ALL_ITEMS_REPORT, MONEY_PRECISION, Column, Field, Kind, TableSpec
 
 BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -40,12 +42,13 @@ TIME_FORMATS = ("%I:%M %p", "%I:%M:%S %p", "%H:%M:%S", "%H:%M")
 EXPECTED = {
     Kind.ID: "an ID of digits or letters (not scientific notation)",
     Kind.INTEGER: "a whole number",
-    Kind.PERCENT: "a number, optionally followed by %",
+    Kind.SHARE: "a number (a fraction such as 0.0309 or 7.2E-4)",
+    Kind.AVERAGE: "a number (a computed average such as 7.688253461128861)",
     Kind.BOOLEAN: "true or false (or yes/no, 1/0)",
     Kind.TIMESTAMP: "a date and time such as 4/4/24 11:23 AM or 04/04/2024 11:23:00",
     Kind.DATE: "a date such as 4/4/24",
     Kind.TIME: "a time such as 11:23 AM",
-    Kind.DURATION_HMS: "a duration H:MM:SS",
+    Kind.DURATION_HMS: "a duration H:MM:SS (each part may carry a minus: -23:-39:-50)",
     Kind.DURATION_TEXT: "a duration such as '12 minutes and 5 seconds'",
 }
 
@@ -105,7 +108,8 @@ def polars_dtype(kind: Kind, scale: int = 2) -> pl.DataType:
         Kind.TEXT: pl.String(),
         Kind.ID: pl.String(),
         Kind.INTEGER: pl.Int64(),
-        Kind.PERCENT: pl.Float64(),
+        Kind.SHARE: pl.Float64(),
+        Kind.AVERAGE: pl.Float64(),
         Kind.BOOLEAN: pl.Boolean(),
         Kind.TIMESTAMP: pl.Datetime("us"),
         Kind.DATE: pl.Date(),
@@ -127,8 +131,8 @@ def parse_file(spec: TableSpec, data: bytes, source: str) -> ParsedFile:
     text = _check_bytes(data, source)
     columns = {c.name: pl.Series(c.name, [], pl.String()) for c in spec.columns}
     if not data.strip():
-        raw = pl.DataFrame(columns)
-        return ParsedFile(spec, source, _convert(raw, spec, source, data), tuple(spec.column_names))
+        frame = derive_columns(spec, _convert(pl.DataFrame(columns), spec, source, data))
+        return ParsedFile(spec, source, frame, tuple(spec.column_names))
     blank_records = _check_row_widths(text, source)
     try:
         raw = pl.read_csv(io.BytesIO(data), infer_schema=False, has_header=True)
@@ -149,11 +153,12 @@ def parse_file(spec: TableSpec, data: bytes, source: str) -> ParsedFile:
         found[column.name] = header
         if _normal(header) != _normal(column.header):
             aliased[column.header] = header
-    for column in spec.key_columns:
+    for column in spec.required_columns:
         if column.name not in found:
+            what = "key column" if column.key else "required column"
             raise ExportParseError(
                 source,
-                f"key column {column.header!r} is missing; headers are {raw.columns}",
+                f"{what} {column.header!r} is missing; headers are {raw.columns}",
                 line=1,
             )
     missing = tuple(c.header for c in spec.columns if c.name not in found)
@@ -162,7 +167,18 @@ def parse_file(spec: TableSpec, data: bytes, source: str) -> ParsedFile:
          for c in spec.columns]
     )
     frame = _convert(selected, spec, source, data, headers=list(raw.columns), found=found)
-    return ParsedFile(spec, source, frame, missing, tuple(extra), aliased)
+    return ParsedFile(spec, source, derive_columns(spec, frame), missing, tuple(extra), aliased)
+
+
+# Columns computed from a file's own rows (`TableSpec.derived`), by table.
+DERIVATIONS: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
+    ALL_ITEMS_REPORT.table: with_report_levels,
+}
+
+
+def derive_columns(spec: TableSpec, frame: pl.DataFrame) -> pl.DataFrame:
+    derive = DERIVATIONS.get(spec.table)
+    return frame if derive is None else derive(frame)
 
 
 def _normal(header: str) -> str:
@@ -262,7 +278,7 @@ def _convert(
     The first pass tries only the format real exports use; a file with other formats (or bad
     values) pays for a second pass that tries every accepted format.
     """
-    text = raw.select(_NON_EMPTY_TEXT)
+    text = _plain_decimals(raw.select(_NON_EMPTY_TEXT), spec)
     for every_format in (False, True):
         parsed_exprs, failed_exprs = _expressions(spec, every_format)
         parsed = text.select(parsed_exprs)
@@ -272,6 +288,27 @@ def _convert(
         if not failed.select(pl.any_horizontal(pl.all()).any()).item():
             return parsed
     _raise_first_bad_value(failed, text, spec, source, data, headers, found)
+
+
+# Toast writes some decimals in scientific notation (`0E-8` for a zero tax); read them exactly.
+_E_NOTATION = r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d{1,2}$"
+
+
+def _plain_decimals(text: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
+    """Exact decimals in E-notation rewritten as plain digits (`0E-8` -> `0.00000000`).
+
+    Rare, so only the distinct values that need it go through Python's `Decimal`.
+    """
+    names = [c.name for c in spec.columns if c.kind in (Kind.MONEY, Kind.QUANTITY)]
+    if not names or not text.height:
+        return text
+    rewrites = {}
+    for name in names:
+        column = text.get_column(name)
+        found = column.filter(column.str.contains(_E_NOTATION)).unique()
+        if found.len():
+            rewrites[name] = {value: format(Decimal(value), "f") for value in found}
+    return text.with_columns(pl.col(n).replace(m) for n, m in rewrites.items()) if rewrites else text
 
 
 _STRIPPED = pl.col(pl.String).str.strip_chars()
@@ -333,14 +370,23 @@ def _integer(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
 
 
 def _decimal(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
-    """Exact decimals: `$` and thousands separators tolerated, never rounded."""
-    cleaned = text.str.replace_all(r"[$,\s]", "").str.replace(r"^\((.*)\)$", "-$1")
+    """Exact decimals: `$` and thousands separators tolerated, never rounded.
+
+    Zeros past the column's scale carry no value (`2.70000000` is 2.70), so they are dropped;
+    any other digit past it would be lost, so the value is refused.
+    """
+    cleaned = (
+        text.str.replace_all(r"[$,\s]", "")
+        .str.replace(r"^\((.*)\)$", "-$1")
+        .str.replace(rf"^([^.]*\.\d{{{column.scale}}})0+$", "$1")
+    )
     pattern = rf"^[+-]?(\d+(\.\d{{0,{column.scale}}})?|\.\d{{1,{column.scale}}})$"
     return _valid(cleaned, pattern).cast(pl.Decimal(MONEY_PRECISION, column.scale), strict=False)
 
 
-def _percent(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
-    return text.str.strip_suffix("%").str.strip_chars().cast(pl.Float64, strict=False)
+def _double(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
+    """Toast's computed ratios and averages, full double precision, E-notation included."""
+    return _valid(text, r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$").cast(pl.Float64, strict=False)
 
 
 BOOLEANS = {
@@ -371,9 +417,15 @@ def _time(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
 
 
 def _duration_hms(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
-    parts = text.str.extract_groups(r"^(?:(\d+) days?,?\s*)?(\d+):([0-5]\d):([0-5]\d)$")
-    days, hours, minutes, seconds = (parts.struct.field(str(i)).cast(pl.Int64) for i in range(1, 5))
-    return days.fill_null(0) * 86_400 + hours * 3_600 + minutes * 60 + seconds
+    """`00:00:41` -> 41; hours may pass 24. An order paid before it was opened is written with a
+    minus on every nonzero part (`-23:-39:-50`, `-69:-03:00`): the sign is kept."""
+    parts = text.str.extract_groups(r"^(?:(\d+) days?,?\s*)?(-?\d+):(-?\d\d):(-?\d\d)$")
+    days, hours, minutes, seconds = (
+        parts.struct.field(str(i)).str.strip_prefix("-").cast(pl.Int64) for i in range(1, 5)
+    )
+    magnitude = days.fill_null(0) * 86_400 + hours * 3_600 + minutes * 60 + seconds
+    sign = pl.when(text.str.contains("-", literal=True)).then(-1).otherwise(1)
+    return pl.when((minutes < 60) & (seconds < 60)).then(magnitude * sign)
 
 
 def _duration_text(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr:
@@ -393,7 +445,8 @@ _CONVERTERS: dict[Kind, Callable[[pl.Expr, Column, bool], pl.Expr]] = {
     Kind.INTEGER: _integer,
     Kind.MONEY: _decimal,
     Kind.QUANTITY: _decimal,
-    Kind.PERCENT: _percent,
+    Kind.SHARE: _double,
+    Kind.AVERAGE: _double,
     Kind.BOOLEAN: _boolean,
     Kind.TIMESTAMP: _timestamp,
     Kind.DATE: _date,

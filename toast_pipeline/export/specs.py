@@ -21,12 +21,13 @@ class Kind(enum.Enum):
     INTEGER = "integer"
     MONEY = "money"  # exact decimal
     QUANTITY = "quantity"  # exact decimal (weighed items sell fractional quantities)
-    PERCENT = "percent"  # a ratio for display, not money: double precision
+    SHARE = "share"  # a fraction of a whole as Toast computes it (0.0309 is 3.09 %): a double
+    AVERAGE = "average"  # a computed average (AllItemsReport `Avg Price`): a double, not a price
     BOOLEAN = "boolean"
     TIMESTAMP = "timestamp"  # restaurant local wall-clock time, no zone in the file
     DATE = "date"
     TIME = "time"
-    DURATION_HMS = "duration_hms"  # "H:MM:SS" -> whole seconds
+    DURATION_HMS = "duration_hms"  # "H:MM:SS" -> whole seconds, negative when Toast signs it
     DURATION_TEXT = "duration_text"  # "1 day, 2 hours and 5 seconds" -> whole seconds
     LOADED_AT = "loaded_at"  # an instant (UTC), unlike the restaurant's local timestamps
 
@@ -40,7 +41,8 @@ class Column:
     kind: Kind
     aliases: tuple[str, ...] = ()
     scale: int = 2  # decimal places kept for MONEY and QUANTITY
-    key: bool = False
+    key: bool = False  # part of the row key: unique within a date, and required
+    required: bool = False  # the file cannot be read without it (key columns always are)
 
     @cached_property
     def name(self) -> str:
@@ -53,14 +55,27 @@ class Column:
 
 @dataclass(frozen=True)
 class TableSpec:
+    """One Toast file; `derived` are columns the parser computes from the file's own rows."""
+
     file_name: str
     table: str
     columns: tuple[Column, ...]
     description: str = ""
+    derived: tuple[Field, ...] = ()
+    derived_key: tuple[str, ...] = ()  # derived columns that identify a row when no column does
+
+    @cached_property
+    def row_key(self) -> tuple[str, ...]:
+        """Warehouse columns unique within one location and date."""
+        return tuple(c.name for c in self.key_columns) + self.derived_key
 
     @cached_property
     def key_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.key)
+
+    @cached_property
+    def required_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.key or c.required)
 
     @cached_property
     def column_names(self) -> tuple[str, ...]:
@@ -69,8 +84,10 @@ class TableSpec:
     @cached_property
     def fields(self) -> tuple[Field, ...]:
         """The warehouse table: the file's columns, then the pipeline's own."""
-        own = tuple(Field(c.name, c.kind, c.scale, f"Toast header: {c.header}") for c in self.columns)
-        return own + SYSTEM_FIELDS
+        own = tuple(
+            Field(c.name, c.kind, c.scale, _describe(c)) for c in self.columns
+        )
+        return own + self.derived + SYSTEM_FIELDS
 
 
 @dataclass(frozen=True)
@@ -93,13 +110,27 @@ SYSTEM_FIELDS: tuple[Field, ...] = (
 )
 
 
+KIND_NOTES = {
+    Kind.SHARE: "a fraction, not a percentage: 0.0309 means 3.09 %",
+    Kind.AVERAGE: "a computed average in double precision, not an exact price",
+    Kind.DURATION_HMS: "seconds; negative when Toast signs it (paid before opened)",
+    Kind.DURATION_TEXT: "seconds",
+}
+
+
+def _describe(column: Column) -> str:
+    note = KIND_NOTES.get(column.kind)
+    return f"Toast header: {column.header}" + (f" ({note})" if note else "")
+
+
 def warehouse_name(header: str) -> str:
     """Toast header -> snake_case column name.
 
-    `#` becomes `number`, `%` becomes `pct`, `?` is dropped, other punctuation becomes `_`:
-    `Order #` -> `order_number`, `# of Guests` -> `number_of_guests`, `Void?` -> `void`.
+    `#` becomes `number`, `%` becomes `share` (Toast's percent columns hold fractions), `?` is
+    dropped, other punctuation becomes `_`: `Order #` -> `order_number`, `# of Guests` ->
+    `number_of_guests`, `Void?` -> `void`, `% Qty (Group)` -> `share_qty_group`.
     """
-    text = header.replace("#", " number ").replace("%", " pct ").replace("?", "")
+    text = header.replace("#", " number ").replace("%", " share ").replace("?", "")
     text = re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").lower()
     return re.sub(r"_+", "_", text)
 
@@ -113,7 +144,7 @@ ID, INT, M, Q, P, B, TS, D, TM = (
     Kind.INTEGER,
     Kind.MONEY,
     Kind.QUANTITY,
-    Kind.PERCENT,
+    Kind.SHARE,
     Kind.BOOLEAN,
     Kind.TIMESTAMP,
     Kind.DATE,
@@ -259,7 +290,8 @@ ITEM_SELECTION_DETAILS = TableSpec(
         _c("Discount", M, aliases=("Discnt",)),
         _c("Net Price", M),
         _c("Qty", Q, scale=4),
-        _c("Tax", M, scale=5),
+        # Real files write 8 decimals on every row (`2.70000000`, zero as `0E-8`).
+        _c("Tax", M, scale=8),
         _c("Void?", B),
         _c("Deferred", B),
         _c("Tax Exempt", B),
@@ -313,15 +345,16 @@ ALL_ITEMS_REPORT = TableSpec(
     "AllItemsReport.csv",
     "all_items_report",
     (
-        _c("Master ID", ID, key=True),
-        _c("Item ID", ID, key=True),
+        # No row key: the report is a tree and lists an item under every menu and group it is in.
+        _c("Master ID", ID, required=True),
+        _c("Item ID", ID),
         _c("Parent ID", ID),
-        _c("Menu Name"),
+        _c("Menu Name", required=True),
         _c("Menu Group"),
         _c("Subgroup"),
-        _c("Menu Item"),
+        _c("Menu Item", required=True),
         _c("Tags"),
-        _c("Avg Price", M, scale=6),
+        _c("Avg Price", Kind.AVERAGE),
         _c("Item Qty (incl voids)", Q, scale=4),
         _c("% of Ttl Qty (incl voids)", P),
         _c("Gross Amount (incl voids)", M),
@@ -341,7 +374,30 @@ ALL_ITEMS_REPORT = TableSpec(
         _c("% Net Amt (Menu)", P),
         _c("% Net Amt (All)", P),
     ),
-    "The day's sales per menu item.",
+    "Toast's product-mix report, every row as delivered: a grand total, one total per menu, then "
+    "each menu group and its items, sold or not. Filter row_level = 'item' for product mix; summing "
+    "all rows counts each sale once per level.",
+    derived=(
+        Field(
+            "row_level",
+            Kind.TEXT,
+            description="total (the whole day, Menu Name ALL MENUS), menu, group, item, or empty "
+            "(no ID and no name, zero figures, as Toast writes for a menu that sold nothing)",
+        ),
+        Field("report_row", Kind.INTEGER, description="The row's place in the report (1 = first data row)"),
+    ),
+    derived_key=("report_row",),
+)
+
+# The files that record what happened during the day; AllItemsReport lists the whole menu every
+# day, open or closed, so it says nothing about activity.
+TRANSACTION_SPECS: tuple[TableSpec, ...] = (
+    CHECK_DETAILS,
+    CASH_ENTRIES,
+    ITEM_SELECTION_DETAILS,
+    KITCHEN_TIMINGS,
+    ORDER_DETAILS,
+    PAYMENT_DETAILS,
 )
 
 TABLE_SPECS: tuple[TableSpec, ...] = (

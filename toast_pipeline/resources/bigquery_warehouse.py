@@ -32,7 +32,8 @@ BIGQUERY_TYPES = {
     Kind.TEXT: "STRING",
     Kind.ID: "STRING",
     Kind.INTEGER: "INT64",
-    Kind.PERCENT: "FLOAT64",
+    Kind.SHARE: "FLOAT64",
+    Kind.AVERAGE: "FLOAT64",
     Kind.BOOLEAN: "BOOL",
     Kind.TIMESTAMP: "DATETIME",
     Kind.DATE: "DATE",
@@ -70,6 +71,21 @@ def _ddl_column(field: Field) -> str:
     column = schema_field(field)
     options = f" OPTIONS(description={_string(field.description)})" if field.description else ""
     return f"`{field.name}` {ddl_type(column)}{options}"
+
+
+def supertype(wanted: bigquery.SchemaField) -> str:
+    """A type BigQuery can change a column to in place (only supertypes are allowed) that holds the
+    spec's values exactly: a parameterized NUMERIC becomes plain NUMERIC (38 digits, 9 places),
+    which holds any NUMERIC the specs use; others take the spec's type (NUMERIC -> FLOAT64)."""
+    return wanted.field_type if wanted.precision is not None else ddl_type(wanted)
+
+
+# The API still names some types the legacy way (a FLOAT64 column reads back as FLOAT).
+LEGACY_TYPE_NAMES = {"FLOAT": "FLOAT64", "INTEGER": "INT64", "BOOLEAN": "BOOL"}
+
+
+def _standard(sql_type: str) -> str:
+    return LEGACY_TYPE_NAMES.get(sql_type, sql_type)
 
 
 def _string(text: str) -> str:
@@ -140,27 +156,48 @@ class BigQueryWarehouse(Warehouse):
         dataset = bigquery.Dataset(f"{self.project}.{self.dataset}")
         dataset.location = self.location
         client.create_dataset(dataset, exists_ok=True)
-        existing: dict[str, set[str]] = {}
+        existing: dict[str, dict[str, str]] = {}
         columns = f"`{self.project}.{self.dataset}`.INFORMATION_SCHEMA.COLUMNS"
         for name, column in client.query(f"SELECT table_name, column_name FROM {columns}").result():
-            existing.setdefault(name, set()).add(column)
-        plan = plan_schema(existing)
+            existing.setdefault(name, {})[column] = ""
+        for table in WAREHOUSE_TABLES:
+            if table in existing:
+                # INFORMATION_SCHEMA may drop NUMERIC's precision and scale; the table's schema keeps them.
+                schema = client.get_table(f"{self.project}.{self.dataset}.{table}").schema
+                existing[table] = {column.name: _standard(ddl_type(column)) for column in schema}
+        plan = plan_schema(existing, lambda f: ddl_type(schema_field(f)))
         statements = [
             f"CREATE TABLE IF NOT EXISTS {self.table(table)} "
             f"({', '.join(_ddl_column(f) for f in WAREHOUSE_TABLES[table])}) "
             f"PARTITION BY {PARTITION_COLUMN} CLUSTER BY {CLUSTER_COLUMN}"
             for table in plan.new_tables
         ]
+        for table, renames in plan.renamed.items():
+            for r in renames:
+                statements.append(f"ALTER TABLE {self.table(table)} RENAME COLUMN `{r.old}` TO `{r.field.name}`")
+                if r.rescale:
+                    statements.append(
+                        f"UPDATE {self.table(table)} SET `{r.field.name}` = `{r.field.name}`{r.rescale} WHERE TRUE"
+                    )
+        statements += [
+            f"ALTER TABLE {self.table(table)} ALTER COLUMN `{f.name}` "
+            f"SET DATA TYPE {supertype(schema_field(f))}"
+            for table, fields in plan.retyped.items()
+            for f in fields
+        ]
         statements += [
             f"ALTER TABLE {self.table(table)} "
             + ", ".join(f"ADD COLUMN IF NOT EXISTS {_ddl_column(f)}" for f in fields)
             for table, fields in plan.new_columns.items()
         ]
+        statements += [
+            f"UPDATE {self.table(t)} SET `{column}` = {sql} WHERE TRUE" for t, column, sql in plan.fills
+        ]
         statements += [closure_free_view_sql(self.table, table) for table in plan.views]
         if statements:
             client.query(";\n".join(statements)).result()
         self._schema_ready = True
-        return plan.added
+        return plan.added + plan.changed
 
     def migrate(self) -> list[str]:
         with self._client() as client:

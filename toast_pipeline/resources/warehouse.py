@@ -8,10 +8,11 @@ closure markers, never real rows); `replace_analysis` stores what the analysis a
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +25,8 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_de
 
 from toast_pipeline.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
 from toast_pipeline.export.parse import frame_schema
-from toast_pipeline.export.specs import Field, Kind
+from toast_pipeline.export.all_items import report_level_sql
+from toast_pipeline.export.specs import SPECS_BY_TABLE, Field, Kind, warehouse_name
 from toast_pipeline.monitoring import CLOSURE_FREE_VIEWS, closure_free_view_sql, sql_string
 
 _log = get_dagster_logger(__name__)
@@ -76,10 +78,12 @@ class Warehouse(ConfigurableResource, ABC):
 
     @abstractmethod
     def migrate(self) -> list[str]:
-        """Bring the warehouse up to the specs in place; returns the columns added (`table.column`).
+        """Bring the warehouse up to the specs in place; returns the columns added (`table.column`)
+        and changed (`SchemaPlan.changed`).
 
-        Creates what is missing (schema or dataset, tables, closure-free views) and adds the columns
-        a newer spec has to existing tables. Idempotent; no row is rewritten.
+        Creates what is missing (schema or dataset, tables, closure-free views), adds the columns a
+        newer spec has, renames columns stored under an earlier name (rescaling their values) and
+        retypes money and ratio columns whose type changed. Idempotent; every row is kept.
         """
 
     def business_days(self, location_id: str) -> pl.DataFrame:
@@ -123,6 +127,43 @@ class Warehouse(ConfigurableResource, ABC):
         return {table: int(found[table]) for table in WAREHOUSE_TABLES}
 
 
+# Columns added to existing tables that are computed from the rows already stored.
+COMPUTED_ON_MIGRATION: dict[tuple[str, str], Callable[[], str]] = {
+    ("all_items_report", "row_level"): report_level_sql,
+}
+
+# Kinds whose stored type has changed since tables were first created: money scales widened to
+# what Toast writes (ItemSelectionDetails `Tax` has 8 decimals), computed averages stored as doubles.
+RETYPABLE_KINDS = frozenset({Kind.MONEY, Kind.QUANTITY, Kind.SHARE, Kind.AVERAGE})
+_DECIMAL = re.compile(r"^(?:DECIMAL|NUMERIC|BIGNUMERIC)\((\d+),(\d+)\)$")
+
+
+@dataclass(frozen=True)
+class Rename:
+    """A column stored under an earlier name; `rescale` turns its stored values into the new ones."""
+
+    old: str
+    field: Field
+    rescale: str = ""  # SQL applied to the renamed column, e.g. " / 100"
+
+
+def legacy_share_name(header: str) -> str:
+    """The name a `%` column was stored under when it was read as a percentage (`pct_...`)."""
+    return warehouse_name(header.replace("%", " pct "))
+
+
+def renamed_columns(table: str) -> tuple[Rename, ...]:
+    """Toast's `%` columns hold fractions; they were first stored as percentages named `pct_...`."""
+    spec = SPECS_BY_TABLE.get(table)
+    if spec is None:
+        return ()
+    return tuple(
+        Rename(legacy_share_name(c.header), f, " / 100")
+        for c, f in zip(spec.columns, spec.fields, strict=False)
+        if c.kind is Kind.SHARE
+    )
+
+
 @dataclass(frozen=True)
 class SchemaPlan:
     """What a warehouse lacks compared with the specs, whichever warehouse it is."""
@@ -130,34 +171,96 @@ class SchemaPlan:
     new_tables: tuple[str, ...]
     new_columns: dict[str, tuple[Field, ...]]
     views: tuple[str, ...]  # tables whose closure-free view must be (re)created
+    renamed: dict[str, tuple[Rename, ...]] = field(default_factory=dict)
+    retyped: dict[str, tuple[Field, ...]] = field(default_factory=dict)
 
     @property
     def added(self) -> list[str]:
         return [f"{table}.{f.name}" for table, fields in self.new_columns.items() for f in fields]
 
+    @property
+    def changed(self) -> list[str]:
+        """Existing columns renamed or retyped, for people."""
+        out = [
+            f"{table}.{r.old} -> {r.field.name}" + (f" (values{r.rescale})" if r.rescale else "")
+            for table, renames in self.renamed.items()
+            for r in renames
+        ]
+        out += [f"{table}.{f.name} retyped" for table, fields in self.retyped.items() for f in fields]
+        return out
 
-def plan_schema(existing: Mapping[str, set[str]]) -> SchemaPlan:
-    """Compare existing tables and views (name -> column names) with the specs."""
+    @property
+    def altered(self) -> tuple[str, ...]:
+        """Existing tables whose stored values change (their views are dropped first)."""
+        return tuple(dict.fromkeys([*self.renamed, *self.retyped, *(t for t, _, _ in self.fills)]))
+
+    @property
+    def fills(self) -> list[tuple[str, str, str]]:
+        """(table, column, SQL) for added columns whose values follow from the stored rows."""
+        return [
+            (table, f.name, COMPUTED_ON_MIGRATION[(table, f.name)]())
+            for table, fields in self.new_columns.items()
+            for f in fields
+            if (table, f.name) in COMPUTED_ON_MIGRATION
+        ]
+
+
+def needs_retype(stored: str, wanted: str) -> bool:
+    """A stored decimal with fewer places than the spec keeps, or one the spec reads as a double.
+
+    Other differences (a wider precision chosen by hand, say) are left alone.
+    """
+    stored_decimal = _DECIMAL.match("".join(stored.split()).upper())
+    if stored_decimal is None:
+        return False
+    wanted_decimal = _DECIMAL.match("".join(wanted.split()).upper())
+    if wanted_decimal is None:
+        return True
+    return int(stored_decimal.group(2)) < int(wanted_decimal.group(2))
+
+
+def plan_schema(
+    existing: Mapping[str, Mapping[str, str]], column_type: Callable[[Field], str]
+) -> SchemaPlan:
+    """Compare existing tables and views (name -> column name -> SQL type) with the specs;
+    `column_type` is the warehouse's SQL type of a spec field, as its catalogue reports types."""
     new_tables = tuple(t for t in WAREHOUSE_TABLES if t not in existing)
-    new_columns = {
-        table: missing
-        for table, fields in WAREHOUSE_TABLES.items()
-        if table in existing
-        and (missing := tuple(f for f in fields if f.name not in existing[table]))
-    }
+    new_columns, renamed, retyped = {}, {}, {}
+    for table, fields in WAREHOUSE_TABLES.items():
+        if table not in existing:
+            continue
+        columns = existing[table]
+        renames = tuple(r for r in renamed_columns(table) if r.old in columns and r.field.name not in columns)
+        now = {**columns, **{r.field.name: columns[r.old] for r in renames}}
+        missing = tuple(f for f in fields if f.name not in now)
+        changed = tuple(
+            f
+            for f in fields
+            if f.name in now
+            and f.kind in RETYPABLE_KINDS
+            and needs_retype(now[f.name], column_type(f))
+        )
+        if renames:
+            renamed[table] = renames
+        if missing:
+            new_columns[table] = missing
+        if changed:
+            retyped[table] = changed
+    touched = {*new_tables, *new_columns, *renamed, *retyped}
     views = tuple(
         table
         for table, view in CLOSURE_FREE_VIEWS.items()
-        if view not in existing or table in new_tables or table in new_columns
+        if view not in existing or table in touched
     )
-    return SchemaPlan(new_tables, new_columns, views)
+    return SchemaPlan(new_tables, new_columns, views, renamed, retyped)
 
 
 DUCKDB_TYPES = {
     Kind.TEXT: "VARCHAR",
     Kind.ID: "VARCHAR",
     Kind.INTEGER: "BIGINT",
-    Kind.PERCENT: "DOUBLE",
+    Kind.SHARE: "DOUBLE",
+    Kind.AVERAGE: "DOUBLE",
     Kind.BOOLEAN: "BOOLEAN",
     Kind.TIMESTAMP: "TIMESTAMP",
     Kind.DATE: "DATE",
@@ -260,27 +363,57 @@ class DuckDBWarehouse(Warehouse):
         if self._tables_ready:
             return []
         conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{Path(self.path).stem}"."{self.schema_name}"')
-        existing: dict[str, set[str]] = {}
-        for name, column in conn.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
+        existing: dict[str, dict[str, str]] = {}
+        for name, column, sql_type in conn.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
             "WHERE table_catalog = ? AND table_schema = ?",
             [Path(self.path).stem, self.schema_name],
         ).fetchall():
-            existing.setdefault(name, set()).add(column)
-        plan = plan_schema(existing)
+            existing.setdefault(name, {})[column] = sql_type
+        plan = plan_schema(existing, duckdb_type)
+        statements = [f"DROP VIEW IF EXISTS {self.table(CLOSURE_FREE_VIEWS[t])}" for t in plan.altered]
         for table in plan.new_tables:
             columns = ", ".join(f'"{f.name}" {duckdb_type(f)}' for f in WAREHOUSE_TABLES[table])
-            conn.execute(f"CREATE TABLE IF NOT EXISTS {self.table(table)} ({columns})")
+            statements.append(f"CREATE TABLE IF NOT EXISTS {self.table(table)} ({columns})")
+        # DuckDB refuses an UPDATE after an ALTER of the same table in one transaction, so values
+        # are rewritten by ALTER ... USING.
+        for table, renames in plan.renamed.items():
+            for r in renames:
+                statements.append(f'ALTER TABLE {self.table(table)} RENAME COLUMN "{r.old}" TO "{r.field.name}"')
+                if r.rescale:
+                    statements.append(
+                        f'ALTER TABLE {self.table(table)} ALTER COLUMN "{r.field.name}" '
+                        f'SET DATA TYPE {duckdb_type(r.field)} USING ("{r.field.name}"{r.rescale})'
+                    )
+        for table, fields in plan.retyped.items():
+            for f in fields:
+                statements.append(
+                    f'ALTER TABLE {self.table(table)} ALTER COLUMN "{f.name}" SET DATA TYPE {duckdb_type(f)}'
+                )
         for table, fields in plan.new_columns.items():
             for f in fields:
-                conn.execute(
+                statements.append(
                     f"ALTER TABLE {self.table(table)} "
                     f'ADD COLUMN IF NOT EXISTS "{f.name}" {duckdb_type(f)}'
                 )
-        for table in plan.views:
-            conn.execute(closure_free_view_sql(self.table, table))
+        statements += [
+            f'ALTER TABLE {self.table(t)} ALTER COLUMN "{column}" SET DATA TYPE '
+            f"{duckdb_type(next(f for f in WAREHOUSE_TABLES[t] if f.name == column))} USING ({sql})"
+            for t, column, sql in plan.fills
+        ]
+        statements += [closure_free_view_sql(self.table, table) for table in plan.views]
+        if plan.altered:
+            # Renames and retypes rewrite stored values: all of them or none.
+            statements = ["BEGIN TRANSACTION", *statements, "COMMIT"]
+        try:
+            for statement in statements:
+                conn.execute(statement)
+        except BaseException:
+            if plan.altered:
+                conn.execute("ROLLBACK")
+            raise
         self._tables_ready = True
-        return plan.added
+        return plan.added + plan.changed
 
     def migrate(self) -> list[str]:
         with self._connection() as conn:

@@ -71,7 +71,7 @@ def test_frame_has_every_spec_column_in_spec_order():
     for spec in TABLE_SPECS:
         header = ",".join(f'"{c.header}"' for c in reversed(spec.columns)).encode()
         frame = parse_file(spec, header + b"\n", spec.file_name).frame
-        assert frame.columns == list(spec.column_names)
+        assert frame.columns == [*spec.column_names, *(f.name for f in spec.derived)]
         assert frame.height == 0
 
 
@@ -154,15 +154,84 @@ def test_check_opened_date_and_time_are_separate_columns():
 
 
 def test_long_ids_stay_exact_text():
-    frame = parse_file(ALL_ITEMS_REPORT, b"Master ID,Item ID\n9007199254740993,18014398509481985\n", "a.csv").frame
+    csv = b"Master ID,Item ID,Menu Name,Menu Item\n9007199254740993,18014398509481985,Food,Soup\n"
+    frame = parse_file(ALL_ITEMS_REPORT, csv, "a.csv").frame
     assert frame.get_column("master_id").to_list() == ["9007199254740993"]
     assert frame.schema["master_id"] == pl.String
 
 
-def test_percent_columns_accept_a_percent_sign():
-    csv = b"Master ID,Item ID,% Qty (All)\n1,2,12.5%\n1,3,0.25\n"
-    frame = parse_file(ALL_ITEMS_REPORT, csv, "a.csv").frame
-    assert frame.get_column("pct_qty_all").to_list() == [12.5, 0.25]
+# Regression tests for values real exports write (May 2025) that the first parser refused.
+AIR_HEADER = b"Master ID,Item ID,Parent ID,Menu Name,Menu Group,Menu Item,Avg Price,Item Qty,Net Amount,% Qty (All),% Net Amt (All)\r\n"
+
+
+def test_item_selection_tax_with_eight_decimals_is_exact():
+    csv = b"Item Selection Id,Tax\r\n1,2.70000000\r\n2,0.58875000\r\n3,0E-8\r\n"
+    frame = parse_file(ITEM_SELECTION_DETAILS, csv, "ItemSelectionDetails.csv").frame
+    assert frame.schema["tax"] == pl.Decimal(18, 8)
+    assert frame.get_column("tax").to_list() == [Decimal("2.7"), Decimal("0.58875"), Decimal("0")]
+
+
+def test_zero_tax_written_0E_minus_8_is_an_exact_zero():
+    csv = b"Item Selection Id,Tax,Net Price\r\n1,0E-8,1.5E+1\r\n"
+    frame = parse_file(ITEM_SELECTION_DETAILS, csv, "ItemSelectionDetails.csv").frame
+    assert frame.row(0, named=True)["tax"] == Decimal("0E-8")
+    assert frame.row(0, named=True)["net_price"] == Decimal("15.00")
+
+
+def test_zeros_past_a_money_scale_are_dropped_but_other_digits_refused():
+    assert order_frame(b"Order Id,Amount\n1,2.5000\n").get_column("amount").to_list() == [Decimal("2.50")]
+    with pytest.raises(ExportParseError, match="at most 2 decimal places; got '2.5001'"):
+        order_frame(b"Order Id,Amount\n1,2.5001\n")
+
+
+def test_avg_price_is_a_full_double_average_not_money():
+    csv = AIR_HEADER + b"1,2,,Food,Soups,Soup,7.688253461128861,3.0,23.06,0.0308839190628328,7.267441860465116E-4\r\n"
+    row = parse_file(ALL_ITEMS_REPORT, csv, "AllItemsReport.csv").frame.row(0, named=True)
+    assert row["avg_price"] == 7.688253461128861
+    assert row["share_qty_all"] == 0.0308839190628328
+    assert row["share_net_amt_all"] == 7.267441860465116e-4
+    assert row["net_amount"] == Decimal("23.06")
+
+
+def test_share_columns_are_fractions_and_a_percent_sign_is_refused():
+    csv = AIR_HEADER + b"1,2,,Food,Soups,Soup,1.0,1.0,1.00,12.5%,0\r\n"
+    with pytest.raises(ExportParseError, match=r"line 2, column '% Qty \(All\)' \(#10\): expected a number \(a fraction"):
+        parse_file(ALL_ITEMS_REPORT, csv, "AllItemsReport.csv")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("00:00:41", 41), ("26:00:05", 93605), ("-23:-39:-50", -85190), ("-69:-03:00", -248580), ("00:-00:-41", -41)],
+)
+def test_negative_durations_paid_before_opened_keep_their_sign(text, seconds):
+    frame = order_frame(f"Order Id,Duration (Opened to Paid)\r\n1,{text}\r\n".encode())
+    assert frame.get_column("duration_opened_to_paid").to_list() == [seconds]
+
+
+def test_all_items_report_without_a_column_its_levels_need_is_refused():
+    with pytest.raises(ExportParseError, match="AllItemsReport.csv, line 1: required column 'Menu Name' is missing"):
+        parse_file(ALL_ITEMS_REPORT, b"Master ID,Menu Item\n1,x\n", "AllItemsReport.csv")
+
+
+def test_all_items_report_rows_are_labelled_with_their_level():
+    csv = AIR_HEADER + (
+        b",,,ALL MENUS,,,15.2,4.0,40.00,0,0\r\n"
+        b",,,LUNCH,,,15.2,4.0,40.00,0,1.0\r\n"
+        b"-1,-1,,Gift Cards,Gift Cards,,0.0,0.0,0.00,0,0\r\n"
+        b"10,11,,LUNCH,Soups,,10.0,4.0,40.00,1.0,1.0\r\n"
+        b"20,21,10,LUNCH,Soups,Soup,10.0,4.0,40.00,1.0,1.0\r\n"
+        b"22,23,10,LUNCH,Soups,Stew,0.0,0.0,0.00,0,0\r\n"
+        b",,,,,,0.00,0.0,0.00,0,0\r\n"
+        b",,,,,,,,,,\r\n"
+    )
+    frame = parse_file(ALL_ITEMS_REPORT, csv, "AllItemsReport.csv").frame
+    expected = pl.DataFrame(
+        {
+            "row_level": ["total", "menu", "group", "group", "item", "item", "empty", "empty"],
+            "report_row": [1, 2, 3, 4, 5, 6, 7, 8],
+        }
+    )
+    assert_frame_equal(frame.select("row_level", "report_row"), expected)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from toast_pipeline.definitions import warehouse_from_env
 from toast_pipeline.export.parse import frame_schema
 from toast_pipeline.export.specs import Field, Kind
 from toast_pipeline.monitoring import CLOSURE_FREE_VIEWS
-from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse, schema_field
+from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse, ddl_type, schema_field
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
 from toast_pipeline_tests.resources.test_warehouse import DAY, LOCATION, day_tables
@@ -44,7 +44,9 @@ def test_tables_are_typed_partitioned_and_clustered_and_views_exist(bigquery_war
         "loaded_at": "TIMESTAMP",
     }
     items = {f.name: f for f in bq.get_table(f"{warehouse.project}.{warehouse.dataset}.all_items_report").schema}
-    assert (items["avg_price"].field_type, items["avg_price"].scale) == ("NUMERIC", 6)
+    assert items["avg_price"].field_type in ("FLOAT", "FLOAT64")
+    items_sold = {f.name: f for f in bq.get_table(f"{warehouse.project}.{warehouse.dataset}.item_selection_details").schema}
+    assert ddl_type(items_sold["tax"]) == "NUMERIC(18, 8)"
     kinds = {t.table_id: t.table_type for t in bq.list_tables(f"{warehouse.project}.{warehouse.dataset}")}
     assert {kinds[v] for v in CLOSURE_FREE_VIEWS.values()} == {"VIEW"}
     assert {kinds[t] for t in WAREHOUSE_TABLES} == {"TABLE"}

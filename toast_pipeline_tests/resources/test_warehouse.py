@@ -332,7 +332,7 @@ def test_two_runs_writing_the_same_file_at_once_both_load_every_row_once(
             expected[spec.table, day.business_date] = (rows, marker)
     warehouse = DuckDBWarehouse(path=sample_env["TOAST_DUCKDB_PATH"])
     for spec in TABLE_SPECS:
-        keys = ", ".join(["location_id", "business_date", *(c.name for c in spec.key_columns)])
+        keys = ", ".join(["location_id", "business_date", *spec.row_key])
         frame = warehouse.query(
             "SELECT business_date, count(*) FILTER (NOT closure_indicator), "
             "count(*) FILTER (closure_indicator), "
