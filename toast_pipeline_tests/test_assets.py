@@ -10,7 +10,7 @@ import pytest
 
 from toast_pipeline.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK, asset_key, build_toast_assets
 from toast_pipeline.definitions import DAILY_JOB, build_definitions, partitions_for
-from toast_pipeline.export.sample import SampleExport
+from toast_pipeline.export.sample import LEAN_ACCOUNT_FILES, SampleExport, generate_export
 from toast_pipeline.export.specs import TABLE_SPECS
 from toast_pipeline.resources.archive import ArchiveExportSource
 from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
@@ -300,3 +300,30 @@ def test_the_warehouse_rebuilt_from_the_archive_alone_is_identical(
         assert not run_dates(rebuilt_job, instance, START, last).success
     assert every_row(rebuilt) == every_row(original)
     assert sum(len(rows) for rows in every_row(original).values()) > 500
+
+
+def test_an_account_without_three_of_the_files_loads_every_day_without_calling_them_missing(
+    tmp_path, sftp_server_factory, sftp_source_factory, archive
+):
+    """A real account never receives CheckDetails, CashEntries or KitchenTimings: its open days are
+    open, its header-only closed day is closed for its activity, never for missing files."""
+    closed = date(2024, 4, 9)
+    lean = generate_export(
+        tmp_path / "lean", location_id=LOCATION, start=START, days=10, seed=5, orders_per_day=30,
+        holiday_country=None, random_closure_rate=0.0, account_files=LEAN_ACCOUNT_FILES,
+        closure_deliveries={closed: "header_only"},
+    )
+    job, warehouse = duckdb_job(sftp_source_factory(sftp_server_factory(lean.root)), archive, tmp_path / "w.duckdb")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = run_dates(job, instance, START, lean.days[-1].business_date)
+    assert result.success
+    verdicts = dict(warehouse.query(
+        f"SELECT business_date, coalesce(closure_reason, status) FROM {warehouse.table('business_days')}"
+    ).rows())
+    assert verdicts == {d.business_date: "low_activity" if d.business_date == closed else "open" for d in lean.days}
+    evaluations = {e.partition: e for e in result.get_asset_check_evaluations() if e.partition}
+    lean_tables = sorted(s.table for s in TABLE_SPECS if s.file_name in LEAN_ACCOUNT_FILES)
+    assert evaluations[closed.isoformat()].metadata["expected_files"].value == lean_tables
+    assert evaluations[START.isoformat()].metadata["expected_files"].value == sorted(s.table for s in TABLE_SPECS)
+    for day in lean.days:
+        assert real_rows(warehouse, day.business_date) == expected_rows(lean, day.business_date)

@@ -8,8 +8,9 @@ import dagster as dg
 import pytest
 
 from toast_pipeline.arrivals import Listing
-from toast_pipeline.assets import BUSINESS_DAYS_KEY, FINGERPRINT_KEY
+from toast_pipeline.assets import BUSINESS_DAYS_KEY, EXPECTED_FILES_KEY, FINGERPRINT_KEY
 from toast_pipeline.definitions import DAILY_JOB, build_definitions
+from toast_pipeline.export.sample import LEAN_ACCOUNT_FILES
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
@@ -97,5 +98,25 @@ def test_dates_already_loaded_from_the_same_files_are_not_requested_again(served
             dg.AssetMaterialization(BUSINESS_DAYS_KEY, partition="2024-04-04", metadata={FINGERPRINT_KEY: loaded})
         )
         requests, cursor = tick(source, None, instance)
+        requests, cursor = tick(source, cursor, instance)
+    assert [key for key, _ in requests] == ["2024-04-05"]
+
+
+def test_a_folder_complete_for_an_account_without_three_files_is_requested_once_learnt(served):
+    """The latest load's learnt file set is what the sensor waits for: an account that never gets
+    CheckDetails, CashEntries or KitchenTimings is not held back for them."""
+    location, source, sample = served
+    (location / "20240405").mkdir()
+    for name in LEAN_ACCOUNT_FILES:
+        shutil.copy2(sample / "20240404" / name, location / "20240405")
+    with dg.instance_for_test() as instance:
+        requests, cursor = tick(source, None, instance)
+        assert tick(source, cursor, instance)[0] == []  # all seven expected: still waiting
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(
+                BUSINESS_DAYS_KEY, partition="2024-04-04",
+                metadata={EXPECTED_FILES_KEY: dg.MetadataValue.json(sorted(LEAN_ACCOUNT_FILES))},
+            )
+        )
         requests, cursor = tick(source, cursor, instance)
     assert [key for key, _ in requests] == ["2024-04-05"]
