@@ -182,3 +182,14 @@ def test_the_fixture_is_the_real_day_byte_for_byte():
     for spec in TABLE_SPECS:
         data = (REAL_DAY_DIR / spec.file_name).read_bytes()
         assert not data.startswith(b"\xef\xbb\xbf") and data.count(b"\r\n") == data.count(b"\n"), spec.file_name
+
+
+def test_prepaid_orders_have_no_duration_and_it_stays_null(real_day_result):
+    """Catering orders paid days before they open (Paid 5/14, Opened 5/21) carry an empty
+    `Duration (Opened to Paid)`, not a negative one."""
+    _, warehouse = real_day_result
+    in_file = {r["Order Id"] for r in records("OrderDetails.csv") if not r["Duration (Opened to Paid)"]}
+    assert in_file
+    stored = loaded(warehouse, "order_details", "order_id, paid < opened AS prepaid, duration_opened_to_paid")
+    assert {oid for oid, _, seconds in stored.rows() if seconds is None} == in_file
+    assert all(prepaid for oid, prepaid, _ in stored.rows() if oid in in_file)

@@ -400,15 +400,7 @@ TRANSACTION_SPECS: tuple[TableSpec, ...] = (
     PAYMENT_DETAILS,
 )
 
-TABLE_SPECS: tuple[TableSpec, ...] = (
-    ALL_ITEMS_REPORT,
-    CHECK_DETAILS,
-    CASH_ENTRIES,
-    ITEM_SELECTION_DETAILS,
-    KITCHEN_TIMINGS,
-    ORDER_DETAILS,
-    PAYMENT_DETAILS,
-)
+TABLE_SPECS: tuple[TableSpec, ...] = (ALL_ITEMS_REPORT, *TRANSACTION_SPECS)
 
 SPECS_BY_TABLE: dict[str, TableSpec] = {s.table: s for s in TABLE_SPECS}
 SPECS_BY_FILE: dict[str, TableSpec] = {s.file_name: s for s in TABLE_SPECS}
