@@ -28,13 +28,13 @@ def test_the_demo_loads_into_bigquery_on_its_own_emulator(tmp_path, monkeypatch)
     output = io.StringIO()
     venv = Path(os.environ.get("BIGQUERY_EMULATOR_VENV", REPO / ".bigquery-emulator"))
     options = DemoOptions(
-        data_dir=tmp_path, start=date(2024, 3, 1), days=12, orders_per_day=15, bigquery_emulator=venv
+        data_dir=tmp_path, start=date(2024, 3, 1), days=10, orders_per_day=15, bigquery_emulator=venv
     )
     assert run_demo(options, Console(file=output, width=200)) == 0
     text = output.getvalue()
     export = SampleExport.read_manifest(tmp_path / "demo" / "manifest.json")
     closed = [d for d in export.days if d.status == "closed"]
-    assert f"11 of 12 dates loaded ({11 - len(closed)} open, {len(closed)} closed), 1 failed" in text
+    assert f"9 of 10 dates loaded ({9 - len(closed)} open, {len(closed)} closed), 1 failed" in text
     assert "│ 2024-03-10 │ 185129/20240310/OrderDetails.csv" in text
     assert "✓ The warehouse matches the generator's ground truth" in text
     assert "Warehouse: BigQuery dataset local-project.toast" in text

@@ -226,7 +226,6 @@ def test_migrate_widens_tax_reads_shares_as_fractions_and_labels_report_levels(
     assert not [c for c in warehouse.query(f"SELECT * FROM {warehouse.table('all_items_report')}").columns if c.startswith("pct_")]
 
     day = date(2025, 5, 21)
-    warehouse.replace_date(LOCATION, day, day_tables(day, orders=3))
     items = pl.DataFrame(
         {"item_selection_id": ["8"], "tax": [Decimal("0.58875000")]},
         schema={"item_selection_id": pl.String, "tax": pl.Decimal(18, 8)},
