@@ -52,7 +52,7 @@ BUSINESS_DAYS_KEY = dg.AssetKey([GROUP, BUSINESS_DAYS])
 # The folder listing a date was loaded from, so the sensor knows what is already loaded.
 FINGERPRINT_KEY = "folder_fingerprint"
 # The Toast files the location normally receives, so the sensor waits for those only.
-EXPECTED_FILES_KEY = "expected_files"
+EXPECTED_FILES_KEY = "expected_file_names"
 # Only Toast's seven files are downloaded; the folder's other exports are listed, not read.
 TOAST_FILES = tuple(spec.file_name for spec in TABLE_SPECS)
 # Retrying these cannot help and could lock the account: the run fails at once.
