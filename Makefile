@@ -9,19 +9,20 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# compat: the checkout itself is on the path, so the development package imports from anywhere.
+	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 install: $(STAMP)
 
 ## Generate a 60-day sample export, serve it over SFTP on 127.0.0.1, load it through Dagster into DuckDB.
 demo: $(STAMP)
-	$(BIN)/toast-pipeline demo
+	$(BIN)/python -m toast_pipeline_dev demo
 
 ## The same demo loading into BigQuery on a local emulator instead of DuckDB (needs Python 3.13).
 demo-bigquery: $(STAMP)
 	scripts/bigquery-emulator-venv.sh
-	$(BIN)/toast-pipeline demo --bigquery-emulator
+	$(BIN)/python -m toast_pipeline_dev demo --bigquery-emulator
 
 ## The whole test suite (what CI runs). Without the BigQuery emulator or Chromium, the tests
 ## needing them fail and say why.

@@ -81,14 +81,14 @@ class Export:
 
 
 def toast_file_names() -> tuple[str, ...]:
-    from toast_pipeline.export.specs import TABLE_SPECS
+    from toast_pipeline.toast.specs import TABLE_SPECS
 
     return tuple(spec.file_name for spec in TABLE_SPECS)
 
 
 def damaged_dates(days: int) -> dict[date, str]:
     """A few damaged dates spread over the range, one per kind, none on the weekly closed Monday."""
-    from toast_pipeline.export.sample import DAMAGE_KINDS
+    from toast_pipeline_dev.sample import DAMAGE_KINDS
 
     count = min(DAMAGED_DATES, len(DAMAGE_KINDS), days // 5)
     chosen = {}
@@ -102,7 +102,7 @@ def damaged_dates(days: int) -> dict[date, str]:
 
 def generate(workdir: Path, days: int, orders_per_day: int) -> Export:
     """The backfilled dates on the served folder; the next open date held back for the sensor."""
-    from toast_pipeline.export.sample import generate_export
+    from toast_pipeline_dev.sample import generate_export
 
     root = workdir / "export"
     held = workdir / "held_back"
@@ -409,7 +409,7 @@ def phase_floor(config: dict) -> dict:
 
 def phase_backfill(config: dict) -> dict:
     """`toast-pipeline backfill --all`, through the console script's own entry point."""
-    from toast_pipeline.cli import main
+    from toast_pipeline.commands.cli import main
 
     argv = ["backfill", "--all", "--log", config["log"]]
     if config.get("max_workers"):
@@ -430,7 +430,7 @@ def phase_sensor(config: dict) -> dict:
     """Prime the sensor's cursor, drop a new folder, tick twice, run what it requests."""
     import dagster as dg
 
-    from toast_pipeline.assets import BUSINESS_DAYS_KEY
+    from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY
     from toast_pipeline.definitions import DAILY_JOB, archive_from_env, build_definitions
     from toast_pipeline.definitions import sftp_source_from_env, warehouse_from_env
     from toast_pipeline.settings import LocationSettings
@@ -524,7 +524,7 @@ def backfill_timeline(home: Path, phase: dict) -> dict:
     import dagster as dg
     from dagster._core.instance.ref import InstanceRef
 
-    from toast_pipeline.demo import patched_env
+    from toast_pipeline_dev.demo import patched_env
 
     with patched_env({"DAGSTER_HOME": str(home)}):
         with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
@@ -834,8 +834,8 @@ def fresh_workdir(requested: Path | None) -> tuple[Path, bool]:
 
 
 def run_benchmark(args) -> dict:
-    from toast_pipeline.demo import DemoOptions, server_env
-    from toast_pipeline.local_sftp import serve
+    from toast_pipeline_dev.demo import DemoOptions, server_env
+    from toast_pipeline_dev.local_sftp import serve
 
     workdir, keep = fresh_workdir(args.workdir)
     try:

@@ -14,7 +14,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from toast_pipeline.evaluation import BUSINESSES, Score, measure
+from toast_pipeline_dev.evaluation import BUSINESSES, Score, measure
 
 
 def _line(score: Score) -> str:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from toast_pipeline.export.sample import SampleExport, generate_export
-from toast_pipeline.local_sftp import LocalSFTPServer, serve
+from toast_pipeline_dev.sample import SampleExport, generate_export
+from toast_pipeline_dev.local_sftp import LocalSFTPServer, serve
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.sftp import SFTPExportSource
 

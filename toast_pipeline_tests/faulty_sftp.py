@@ -24,7 +24,7 @@ from pathlib import Path
 
 import asyncssh
 
-from toast_pipeline.local_sftp import (
+from toast_pipeline_dev.local_sftp import (
     LocalSFTPServer,
     ReadOnlySFTPServer,
     _KeyOnlyServer,

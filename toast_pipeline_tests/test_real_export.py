@@ -16,9 +16,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from toast_pipeline.assets import BUSINESS_DAYS_KEY
+from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY
 from toast_pipeline.definitions import DAILY_JOB, build_definitions
-from toast_pipeline.export.specs import TABLE_SPECS, TRANSACTION_SPECS
+from toast_pipeline.toast.specs import TABLE_SPECS, TRANSACTION_SPECS
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline.resources.warehouse import DuckDBWarehouse

@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
-from toast_pipeline.export.sample import SampleExport
-from toast_pipeline.graphql_client import backfill_status, closure_results
-from toast_pipeline_tests.test_graphql_client import PROJECT_ROOT, free_port, wait_until_serving
+from toast_pipeline_dev.sample import SampleExport
+from toast_pipeline.commands.graphql_client import backfill_status, closure_results
+from toast_pipeline_tests.commands.test_graphql_client import PROJECT_ROOT, free_port, wait_until_serving
 
 # 04-01 and 04-04 are open; 04-02 has no folder and 04-03 header-only files (both closed).
 DATES = ["2024-04-01", "2024-04-02", "2024-04-03", "2024-04-04"]

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from google.cloud import bigquery
 
-from toast_pipeline.daily_load import WAREHOUSE_TABLES
-from toast_pipeline.local_bigquery import EmulatorUnavailable, LocalBigQuery, serve
+from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
+from toast_pipeline_dev.local_bigquery import EmulatorUnavailable, LocalBigQuery, serve
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
 

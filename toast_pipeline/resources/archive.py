@@ -26,7 +26,8 @@ from dagster import ConfigurableResource
 from pydantic import Field as ConfigField
 from pydantic import PrivateAttr
 
-from toast_pipeline.resources.sftp import DateFolder, Delivery, ExportSource, RemoteFile, is_safe_name
+from toast_pipeline.resources.source import ExportSource
+from toast_pipeline.toast.delivery import DateFolder, Delivery, RemoteFile, is_safe_name
 
 DEFAULT_ARCHIVE_PATH = "data/raw"
 _STAMP = "%Y%m%dT%H%M%S%fZ"

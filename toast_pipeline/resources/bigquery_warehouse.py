@@ -21,9 +21,9 @@ from google.cloud import bigquery
 from pydantic import Field as ConfigField
 from pydantic import PrivateAttr
 
-from toast_pipeline.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
-from toast_pipeline.export.specs import MONEY_PRECISION, Field, Kind
-from toast_pipeline.monitoring import closure_free_view_sql
+from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
+from toast_pipeline.toast.specs import MONEY_PRECISION, Field, Kind
+from toast_pipeline.resources.warehouse_sql import closure_free_view_sql
 from toast_pipeline.resources.warehouse import Warehouse, plan_schema, refuse_unknown_tables
 
 # Toast's times carry no zone: they are the restaurant's wall clock, which is what DATETIME is.

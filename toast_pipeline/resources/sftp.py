@@ -1,6 +1,5 @@
-"""Where Toast's nightly exports come from: an interface, and its implementation on paramiko.
+"""Toast's export SFTP server as an `ExportSource`, on paramiko.
 
-The assets only see `ExportSource`, so tests and demos swap the resource, never the asset.
 `SFTPExportSource` is written for Toast's server (key login, `<root>/<location>/<YYYYMMDD>/`):
 strict host-key checking, one reused connection per run, retries with backoff only for errors
 that can heal, transfer settings that make paramiko about four times faster than its defaults,
@@ -13,20 +12,28 @@ import posixpath
 import re
 import socket
 import stat
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from contextlib import suppress
-from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
 import paramiko
-from dagster import ConfigurableResource, EnvVar, InitResourceContext, get_dagster_logger
+from dagster import EnvVar, InitResourceContext, get_dagster_logger
 from pydantic import Field as ConfigField
 from pydantic import PrivateAttr
 from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception
 from tenacity import stop_after_attempt, wait_exponential
+
+from toast_pipeline.resources.source import (
+    ExportSource,
+    ExportSourceError,
+    ExportSourceUnavailable,
+    FileTooLarge,
+    IncompleteFileError,
+    LocationNotFound,
+)
+from toast_pipeline.toast.delivery import DateFolder, Delivery, RemoteFile, is_safe_name
 
 T = TypeVar("T")
 
@@ -39,46 +46,9 @@ SFTP_MAX_PACKET_SIZE = 64 * 1024
 # what a download holds beyond the file itself: a few MiB, whatever the file's size.
 READ_REQUEST = 32 * 1024
 READ_WINDOW = 64 * READ_REQUEST
-MAX_NAME_LENGTH = 255
 
 _DATE_FOLDER = re.compile(r"\d{8}")
 _log = get_dagster_logger(__name__)
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """One entry of a date folder, as the server listed it."""
-
-    name: str
-    size: int
-    mtime: datetime
-
-
-@dataclass(frozen=True)
-class DateFolder:
-    """One business date's folder; its mtime moves when files are added, removed or replaced."""
-
-    business_date: date
-    mtime: datetime
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What one location delivered for one business date.
-
-    A missing folder is a normal outcome (closed day, or not delivered yet), so it is reported
-    with `folder_found=False` rather than raised; the caller decides what it means.
-    """
-
-    location_id: str
-    business_date: date
-    folder_found: bool
-    files: dict[str, bytes | bytearray] = field(default_factory=dict)
-    listing: list[RemoteFile] = field(default_factory=list)
-
-
-class ExportSourceError(Exception):
-    """Base of the errors this module raises on purpose."""
 
 
 class SFTPConfigError(ExportSourceError):
@@ -91,37 +61,6 @@ class AuthenticationFailed(ExportSourceError):
 
 class HostKeyRejected(ExportSourceError):
     """The server's host key is unknown or has changed; nothing was sent or read."""
-
-
-class LocationNotFound(ExportSourceError):
-    """The location folder does not exist: usually a wrong `location_id`."""
-
-
-class IncompleteFileError(ExportSourceError):
-    """A download's size differs from the listing: Toast was still writing the file."""
-
-
-class FileTooLarge(ExportSourceError):
-    """A listed file is larger than the resource is configured to hold in memory."""
-
-
-class ExportSourceUnavailable(ExportSourceError):
-    """The server could not be reached or kept failing after every retry."""
-
-
-def is_safe_name(name: str) -> bool:
-    """Whether a name from a server listing can be joined to a path without surprises.
-
-    paramiko passes through whatever the server sends (`../../x.csv`, absolute paths, names
-    with newlines); such entries are ignored, never followed.
-    """
-    return (
-        0 < len(name) <= MAX_NAME_LENGTH
-        and name not in (".", "..")
-        and "/" not in name
-        and "\\" not in name
-        and name.isprintable()
-    )
 
 
 def _require_safe(name: str, what: str) -> str:
@@ -162,31 +101,6 @@ def _resolved(value: str | None, what: str) -> str | None:
             raise SFTPConfigError(f"{what}: environment variable {value.env_var_name} is not set")
         return resolved
     return value
-
-
-class ExportSource(ConfigurableResource, ABC):
-    """The interface the assets read Toast exports through."""
-
-    @abstractmethod
-    def list_date_folders(self, location_id: str) -> list[DateFolder]:
-        """The `YYYYMMDD` folders under the location, oldest first (one listing call)."""
-
-    def list_dates(self, location_id: str) -> list[date]:
-        """Business dates with a `YYYYMMDD` folder under the location, oldest first."""
-        return [folder.business_date for folder in self.list_date_folders(location_id)]
-
-    @abstractmethod
-    def list_files(self, location_id: str, business_date: date) -> list[RemoteFile] | None:
-        """The files of one date folder by name, or None when the folder does not exist."""
-
-    @abstractmethod
-    def fetch(
-        self, location_id: str, business_date: date, names: Iterable[str] | None = None
-    ) -> Delivery:
-        """Read the named files (default: every `*.csv`) of one date folder into memory.
-
-        Files not in the folder are simply absent from `Delivery.files`.
-        """
 
 
 class SFTPExportSource(ExportSource):

@@ -23,11 +23,11 @@ from pydantic import Field as ConfigField
 from pydantic import PrivateAttr
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay, wait_random
 
-from toast_pipeline.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
-from toast_pipeline.export.parse import frame_schema
-from toast_pipeline.export.all_items import report_level_sql
-from toast_pipeline.export.specs import SPECS_BY_TABLE, Field, Kind, warehouse_name
-from toast_pipeline.monitoring import CLOSURE_FREE_VIEWS, closure_free_view_sql, sql_string
+from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
+from toast_pipeline.toast.parse import frame_schema
+from toast_pipeline.toast.all_items import report_level_sql
+from toast_pipeline.toast.specs import SPECS_BY_TABLE, Field, Kind, warehouse_name
+from toast_pipeline.resources.warehouse_sql import CLOSURE_FREE_VIEWS, closure_free_view_sql, sql_string
 
 _log = get_dagster_logger(__name__)
 

@@ -18,7 +18,7 @@ from toast_pipeline.resources.archive import (
     RawArchive,
     file_key,
 )
-from toast_pipeline.resources.sftp import Delivery, RemoteFile
+from toast_pipeline.toast.delivery import Delivery, RemoteFile
 
 LOCATION = "185129"
 DAY = date(2024, 4, 4)

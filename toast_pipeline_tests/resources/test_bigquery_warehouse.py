@@ -11,11 +11,11 @@ import polars as pl
 import pytest
 from google.cloud import bigquery
 
-from toast_pipeline.daily_load import WAREHOUSE_TABLES
+from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
 from toast_pipeline.definitions import warehouse_from_env
-from toast_pipeline.export.parse import frame_schema
-from toast_pipeline.export.specs import Field, Kind
-from toast_pipeline.monitoring import CLOSURE_FREE_VIEWS
+from toast_pipeline.toast.parse import frame_schema
+from toast_pipeline.toast.specs import Field, Kind
+from toast_pipeline.resources.warehouse_sql import CLOSURE_FREE_VIEWS
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse, ddl_type, schema_field
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings

@@ -17,19 +17,20 @@ import dagster as dg
 import paramiko
 import pytest
 
-from toast_pipeline.local_sftp import LocalSFTPServer, generate_keys, serve, write_known_hosts
+from toast_pipeline_dev.local_sftp import LocalSFTPServer, generate_keys, serve, write_known_hosts
 from toast_pipeline.resources.sftp import (
     AuthenticationFailed,
-    ExportSource,
-    ExportSourceUnavailable,
     HostKeyRejected,
-    IncompleteFileError,
-    LocationNotFound,
-    RemoteFile,
     SFTPConfigError,
     SFTPExportSource,
-    is_safe_name,
 )
+from toast_pipeline.resources.source import (
+    ExportSource,
+    ExportSourceUnavailable,
+    IncompleteFileError,
+    LocationNotFound,
+)
+from toast_pipeline.toast.delivery import RemoteFile, is_safe_name
 
 LOCATION = "185129"
 DAY = date(2024, 4, 4)

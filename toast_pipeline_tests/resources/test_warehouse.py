@@ -17,10 +17,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from toast_pipeline.assets import TOAST_FILES, build_toast_assets
-from toast_pipeline.daily_load import WAREHOUSE_TABLES, build_day_load
+from toast_pipeline.defs.assets import TOAST_FILES, build_toast_assets
+from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES, build_day_load
 from toast_pipeline.definitions import DAILY_JOB, defs, partitions_for
-from toast_pipeline.export.specs import TABLE_SPECS
+from toast_pipeline.toast.specs import TABLE_SPECS
 from toast_pipeline.resources.warehouse import (
     DuckDBWarehouse,
     Warehouse,

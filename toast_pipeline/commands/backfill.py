@@ -1,0 +1,538 @@
+"""`toast-pipeline backfill`: a real Dagster asset backfill, driven to the end from the terminal.
+
+The backfill is created on the instance exactly as the UI creates one, so it is listed on the
+UI's backfills page. If a Dagster daemon serves the instance, it does the work and this only
+watches; otherwise this process runs the daemon's two duties itself (the backfill iteration that
+turns the backfill into runs, and the run queue that launches them) at a one-second cadence
+instead of the daemon's thirty, for as long as the backfill lasts.
+
+Dagster's backfill policy puts several dates in one run; the asset writes, materializes, checks
+and fails each date on its own, and Dagster's backfill counts a date of a failed ranged run as
+failed only if it was not materialized, so one damaged date never fails its batch-mates.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, GROUP
+
+BACKFILL_TAG = "toast/backfill_command"
+LOCATION_NAME = "toast_pipeline"
+DEFINITIONS_MODULE = "toast_pipeline.definitions"
+POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class BackfillPlan:
+    """Which dates a backfill would load, and how they would be batched into runs."""
+
+    requested: list[date]
+    on_server: set[date]
+    loaded: set[date]
+    to_run: list[date]
+    batch_size: int
+
+    @property
+    def skipped(self) -> list[date]:
+        return [d for d in self.requested if d not in set(self.to_run)]
+
+    @property
+    def batches(self) -> list[list[date]]:
+        """Runs as Dagster's multi-run backfill policy forms them: contiguous dates, capped."""
+        batches: list[list[date]] = []
+        for day in self.to_run:
+            last = batches[-1] if batches else None
+            if last and len(last) < self.batch_size and (day - last[-1]).days == 1:
+                last.append(day)
+            else:
+                batches.append([day])
+        return batches
+
+
+def plan_backfill(
+    requested: Iterable[date],
+    *,
+    on_server: Iterable[date],
+    loaded: Iterable[date],
+    force: bool,
+    batch_size: int,
+) -> BackfillPlan:
+    """Loaded dates are skipped unless forced; a date with no folder still runs (closure)."""
+    requested = sorted(set(requested))
+    loaded = set(loaded)
+    to_run = [d for d in requested if force or d not in loaded]
+    return BackfillPlan(requested, set(on_server), loaded, to_run, batch_size)
+
+
+@dataclass(frozen=True)
+class DateOutcome:
+    business_date: date
+    status: str  # "open", "closed", "failed" or "pending"
+    reason: str | None = None
+    rows: int = 0
+    error: str | None = None
+
+
+@dataclass
+class Progress:
+    """What the watcher has seen so far, from the instance's event log."""
+
+    dates: list[date]
+    outcomes: dict[date, DateOutcome] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def loaded(self) -> int:
+        return sum(o.status in ("open", "closed") for o in self.outcomes.values())
+
+    @property
+    def closures(self) -> int:
+        return sum(o.status == "closed" for o in self.outcomes.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(o.status == "failed" for o in self.outcomes.values())
+
+    @property
+    def rows(self) -> int:
+        return sum(o.rows for o in self.outcomes.values())
+
+    @property
+    def done(self) -> int:
+        return self.loaded + self.failed
+
+    def line(self) -> str:
+        total = len(self.dates) or 1
+        elapsed = time.monotonic() - self.started
+        eta = "?" if not self.done else f"{elapsed / self.done * (total - self.done):.0f}s"
+        return (
+            f"✅ {self.loaded} loaded  🏢 {self.closures} closures  ❌ {self.failed} failed  "
+            f"📊 {self.rows:,} rows  {100 * self.done / total:.0f}%  ETA {eta}"
+        )
+
+
+def local_instance_ref(max_workers: int | None) -> dg.DagsterInstance:
+    """The DAGSTER_HOME instance, with the run queue limit this backfill asked for."""
+    from dagster._core.instance.ref import InstanceRef
+
+    home = os.environ["DAGSTER_HOME"]
+    overrides = {"run_queue": {"max_concurrent_runs": max_workers}} if max_workers else None
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(home, overrides=overrides))
+
+
+def daemon_is_running(instance: dg.DagsterInstance) -> bool:
+    """A live backfill daemon heartbeat means someone else will execute the backfill."""
+    from dagster._daemon.controller import get_daemon_statuses
+
+    statuses = get_daemon_statuses(instance, ["BACKFILL"], heartbeat_tolerance_seconds=60)
+    return statuses["BACKFILL"].healthy is True
+
+
+@contextmanager
+def workspace(instance: dg.DagsterInstance) -> Iterator:
+    """The code location as the daemon and the UI load it (same location name)."""
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import ModuleTarget
+
+    target = ModuleTarget(
+        module_name=DEFINITIONS_MODULE,
+        attribute=None,
+        working_directory=os.getcwd(),
+        location_name=LOCATION_NAME,
+    )
+    with WorkspaceProcessContext(instance, target, code_server_log_level="WARNING") as context:
+        yield context
+
+
+def launch(context, dates: Sequence[date], *, title: str, tags: dict[str, str]) -> str:
+    """Create the asset backfill, as the UI's launchPartitionBackfill does."""
+    from dagster._core.execution.backfill import PartitionBackfill
+    from dagster._core.utils import make_new_backfill_id
+    from dagster._time import get_current_timestamp
+
+    request = context.create_request_context()
+    errors = [
+        f"{name}: {entry.error.message if entry.error else 'not loaded'}"
+        for name, entry in request.get_code_location_entries().items()
+        if entry.code_location is None
+    ]
+    if errors:
+        raise RuntimeError("the code location did not load: " + "; ".join(errors))
+    asset_graph = request.asset_graph
+    keys = [k for k in asset_graph.get_all_asset_keys() if k.path[0] == GROUP]
+    backfill = PartitionBackfill.from_asset_partitions(
+        backfill_id=make_new_backfill_id(),
+        asset_graph=asset_graph,
+        partition_names=[d.isoformat() for d in dates],
+        asset_selection=keys,
+        backfill_timestamp=get_current_timestamp(),
+        tags={BACKFILL_TAG: "true", **tags},
+        dynamic_partitions_store=context.instance,
+        all_partitions=False,
+        title=title,
+        description=None,
+        # The command shows its own progress line; each run's full log stays in the instance.
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+    )
+    context.instance.add_backfill(backfill)
+    return backfill.backfill_id
+
+
+class Driver:
+    """Does the daemon's two duties in this process while a backfill lasts.
+
+    The backfill iteration (turning the backfill into runs) and the run queue (launching them)
+    run in separate threads, as in the daemon, so the first run starts as soon as it exists
+    rather than after every run has been created.
+    """
+
+    def __init__(self, context) -> None:
+        from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
+            QueuedRunCoordinatorDaemon,
+        )
+
+        self._context = context
+        self._logger = logging.getLogger("toast_pipeline.commands.backfill")
+        self._queue = QueuedRunCoordinatorDaemon(interval_seconds=1)
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._loop, args=(self._backfill_iteration,), daemon=True),
+            threading.Thread(target=self._loop, args=(self._queue_iteration,), daemon=True),
+        ]
+
+    def __enter__(self) -> Driver:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+        self._queue.__exit__(None, None, None)
+
+    def _loop(self, iteration: Callable[[], None]) -> None:
+        while not self._stop.is_set():
+            try:
+                iteration()
+            except Exception:
+                self._logger.exception("backfill driver iteration failed; retrying")
+            self._stop.wait(POLL_SECONDS)
+
+    def _backfill_iteration(self) -> None:
+        from dagster._daemon.backfill import execute_backfill_iteration
+
+        for error in execute_backfill_iteration(self._context, self._logger):
+            if error is not None:
+                self._logger.warning("backfill iteration: %s", error.to_string())
+
+    def _queue_iteration(self) -> None:
+        for _ in self._queue.run_iteration(self._context):
+            pass
+
+
+def is_finished(instance: dg.DagsterInstance, backfill_id: str) -> bool:
+    from dagster._core.execution.backfill import BulkActionStatus
+
+    status = instance.get_backfill(backfill_id).status
+    return status not in (BulkActionStatus.REQUESTED, BulkActionStatus.CANCELING, BulkActionStatus.FAILING)
+
+
+class Watcher:
+    """Reads per-date outcomes of one backfill from the event log, incrementally."""
+
+    def __init__(self, instance: dg.DagsterInstance, backfill_id: str, dates: Sequence[date]) -> None:
+        self.instance, self.backfill_id = instance, backfill_id
+        self.progress = Progress(list(dates))
+        self._wanted = {d.isoformat() for d in dates}
+        self._cursor = 0
+        self._ours: dict[str, bool] = {}
+
+    def poll(self) -> Progress:
+        while True:
+            records = self.instance.fetch_materializations(
+                dg.AssetRecordsFilter(
+                    asset_key=BUSINESS_DAYS_KEY,
+                    asset_partitions=sorted(self._wanted),
+                    after_storage_id=self._cursor,
+                ),
+                limit=500,
+                ascending=True,
+            ).records
+            if not records:
+                break
+            for record in records:
+                self._cursor = max(self._cursor, record.storage_id)
+                if not self._run_is_ours(record.run_id):
+                    continue
+                materialization = record.asset_materialization
+                if materialization is None or materialization.partition not in self._wanted:
+                    continue
+                metadata = materialization.metadata
+                day = date.fromisoformat(materialization.partition)
+                previous = self.progress.outcomes.get(day)
+                # A re-judged date keeps the rows of its load; only its verdict changed.
+                rows = metadata["rows_loaded"].value if "rows_loaded" in metadata else (previous.rows if previous else 0)
+                self.progress.outcomes[day] = DateOutcome(
+                    day,
+                    metadata["day_status"].value,
+                    metadata["closure_reason"].value if "closure_reason" in metadata else None,
+                    int(rows),
+                )
+        return self.progress
+
+    def _run_is_ours(self, run_id: str) -> bool:
+        if run_id not in self._ours:
+            run = self.instance.get_run_by_id(run_id)
+            self._ours[run_id] = bool(run and run.tags.get("dagster/backfill") == self.backfill_id)
+        return self._ours[run_id]
+
+    def record_failures(self) -> None:
+        """Dates of failed runs that were not materialized, with the error that stopped them."""
+        failed_runs = self.instance.get_runs(
+            filters=dg.RunsFilter(
+                tags={"dagster/backfill": self.backfill_id},
+                statuses=[dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED],
+            )
+        )
+        for run in failed_runs:
+            per_date, run_error = run_errors(self.instance, run.run_id)
+            for key in run_partition_keys(run):
+                day = date.fromisoformat(key)
+                if key not in self._wanted or day in self.progress.outcomes:
+                    continue
+                error = per_date.get(key, run_error)
+                self.progress.outcomes[day] = DateOutcome(day, "failed", error=error)
+
+
+def run_partition_keys(run: dg.DagsterRun) -> list[str]:
+    start = run.tags.get("dagster/asset_partition_range_start")
+    end = run.tags.get("dagster/asset_partition_range_end")
+    if start and end:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+        return [date.fromordinal(o).isoformat() for o in range(first.toordinal(), last.toordinal() + 1)]
+    key = run.tags.get("dagster/partition")
+    return [key] if key else []
+
+
+def run_errors(instance: dg.DagsterInstance, run_id: str) -> tuple[dict[str, str], str]:
+    """Per-date errors the asset reported, and the run's own error for everything else."""
+    per_date: dict[str, str] = {}
+    run_error = "the run failed before loading this date"
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+        data = entry.dagster_event.step_failure_data
+        if data.user_failure_data and "failed_dates" in data.user_failure_data.metadata:
+            per_date.update(data.user_failure_data.metadata["failed_dates"].value)
+        elif data.error:
+            run_error = data.error.message.strip().splitlines()[0]
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.RUN_FAILURE):
+        message = entry.dagster_event.message or ""
+        if message and run_error.startswith("the run failed"):
+            run_error = message.strip().splitlines()[0]
+    return per_date, run_error
+
+
+def write_log(path: Path, backfill_id: str, progress: Progress, seconds: float) -> None:
+    """The machine-readable record of a backfill: totals and one outcome per date."""
+    outcomes = [progress.outcomes.get(d, DateOutcome(d, "pending")) for d in progress.dates]
+    failed = [o.business_date.isoformat() for o in outcomes if o.status == "failed"]
+    payload = {
+        "backfill_id": backfill_id,
+        "dates_requested": len(progress.dates),
+        "dates_loaded": progress.loaded,
+        "closure_dates": progress.closures,
+        "failed_dates": len(failed),
+        "failed_date_list": failed,
+        "rows_loaded": progress.rows,
+        "duration_seconds": round(seconds, 2),
+        "success_rate": round(progress.loaded / len(progress.dates), 4) if progress.dates else 1.0,
+        "dates": {
+            o.business_date.isoformat(): {
+                k: v for k, v in {"status": o.status, "reason": o.reason, "rows": o.rows, "error": o.error}.items()
+                if v is not None
+            }
+            for o in outcomes
+        },
+    }
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+
+
+def last_failed_dates(instance: dg.DagsterInstance) -> tuple[str | None, list[date]]:
+    """The failed dates of the newest backfill this command created."""
+    from dagster._core.execution.backfill import BulkActionsFilter
+
+    backfills = instance.get_backfills(filters=BulkActionsFilter(tags={BACKFILL_TAG: "true"}), limit=1)
+    if not backfills:
+        return None, []
+    backfill = backfills[0]
+    dates = [date.fromisoformat(k) for k in backfill.asset_backfill_data.target_subset.get_partitions_subset(BUSINESS_DAYS_KEY).get_partition_keys()]
+    watcher = Watcher(instance, backfill.backfill_id, dates)
+    watcher.poll()
+    watcher.record_failures()
+    return backfill.backfill_id, [o.business_date for o in watcher.progress.outcomes.values() if o.status == "failed"]
+
+
+def drive(
+    instance: dg.DagsterInstance,
+    context,
+    backfill_id: str,
+    dates: Sequence[date],
+    *,
+    run_daemon_duties: bool,
+    on_progress: Callable[[Progress], None],
+) -> Progress:
+    """Until the backfill ends: run the daemon's duties if nobody else does, and report."""
+    watcher = Watcher(instance, backfill_id, dates)
+    with Driver(context) if run_daemon_duties else nullcontext():
+        while not is_finished(instance, backfill_id):
+            on_progress(watcher.poll())
+            time.sleep(POLL_SECONDS)
+    watcher.poll()
+    watcher.record_failures()
+    on_progress(watcher.progress)
+    return watcher.progress
+
+
+@dataclass(frozen=True)
+class BackfillRequest:
+    all_dates: bool = False
+    start: date | None = None
+    end: date | None = None
+    dates: tuple[date, ...] = ()
+    retry_failed: bool = False
+    dry_run: bool = False
+    force: bool = False
+    max_workers: int | None = None
+    batch_size: int | None = None
+    log_path: Path = Path("backfill_log.json")
+
+
+def requested_dates(request: BackfillRequest, on_server: Sequence[date]) -> list[date]:
+    """`--all` spans the first to the last folder on the server: a missing day inside is a closure."""
+    if request.dates:
+        return sorted(set(request.dates))
+    if request.all_dates:
+        if not on_server:
+            return []
+        first, last = min(on_server), max(on_server)
+    else:
+        if request.start is None or request.end is None:
+            raise ValueError("give --all, --dates, --retry-failed, or both --start-date and --end-date")
+        first, last = request.start, request.end
+        if last < first:
+            raise ValueError(f"--end-date {last} is before --start-date {first}")
+    return [date.fromordinal(o) for o in range(first.toordinal(), last.toordinal() + 1)]
+
+
+def describe_batches(plan: BackfillPlan) -> list[str]:
+    return [
+        f"{batch[0]}" if len(batch) == 1 else f"{batch[0]} → {batch[-1]} ({len(batch)} dates)"
+        for batch in plan.batches
+    ]
+
+
+def run_backfill_command(request: BackfillRequest, console) -> int:
+    """The whole command: plan from the server and the warehouse, launch, drive, summarise."""
+    from rich.live import Live
+
+    from toast_pipeline.definitions import archive_from_env, partitions_for, source_from_env, warehouse_from_env
+    from toast_pipeline.commands.instance import use_dagster_home
+    from toast_pipeline.settings import LocationSettings
+    from toast_pipeline.commands.summary import LoadSummary
+
+    started = time.monotonic()
+    use_dagster_home()
+    if request.batch_size:
+        os.environ["TOAST_BACKFILL_BATCH_SIZE"] = str(request.batch_size)
+    settings = LocationSettings.from_env()
+    partitions_def = partitions_for(settings)
+    instance = local_instance_ref(request.max_workers)
+    warehouse = warehouse_from_env(os.environ)
+
+    if request.retry_failed:
+        previous, dates = last_failed_dates(instance)
+        if previous is None:
+            console.print("No earlier backfill of this command on the instance: nothing to retry.")
+            return 0
+        console.print(f"Retrying {len(dates)} failed dates of backfill {previous}.")
+        request = BackfillRequest(**{**request.__dict__, "dates": tuple(dates), "force": True})
+        if not dates:
+            return 0
+    with source_from_env(os.environ, archive_from_env(os.environ)).process_config_and_initialize_cm() as source:
+        on_server = source.list_dates(settings.location_id)
+    wanted = requested_dates(request, on_server)
+    outside = [d for d in wanted if not partitions_def.has_partition_key(d.isoformat())]
+    wanted = [d for d in wanted if d not in set(outside)]
+    loaded = set(warehouse.business_days(settings.location_id).get_column("business_date").to_list())
+    plan = plan_backfill(
+        wanted, on_server=on_server, loaded=loaded, force=request.force, batch_size=settings.batch_size
+    )
+    console.print(
+        f"Location {settings.location_id}: {len(on_server)} date folders on the server, "
+        f"{len(loaded)} dates loaded; {len(plan.requested)} requested, "
+        f"{len(plan.skipped)} already loaded (skipped{'' if not plan.skipped else ', --force reloads them'}), "
+        f"{len(plan.to_run)} to run in {len(plan.batches)} runs of up to {plan.batch_size} dates."
+    )
+    if outside:
+        console.print(f"Ignored {len(outside)} dates outside the partitions ({outside[0]} …).")
+    if request.dry_run:
+        missing = [d for d in plan.to_run if d not in plan.on_server]
+        console.print(f"Would run: {', '.join(describe_batches(plan)) or 'nothing'}")
+        if missing:
+            console.print(f"{len(missing)} of them have no folder on the server and will load as closures.")
+        return 0
+    if not plan.to_run:
+        console.print("Nothing to do.")
+        return 0
+
+    with workspace(instance) as context:
+        helper_needed = not daemon_is_running(instance)
+        backfill_id = launch(
+            context,
+            plan.to_run,
+            title=f"toast-pipeline backfill: {len(plan.to_run)} dates",
+            tags={"toast/location": settings.location_id},
+        )
+        console.print(
+            f"Backfill {backfill_id} created "
+            + ("(this command runs it: no Dagster daemon is serving the instance)." if helper_needed
+               else "(the running Dagster daemon executes it; this command watches).")
+        )
+        with Live(console=console, refresh_per_second=4, transient=False) as live:
+            progress = drive(
+                instance, context, backfill_id, plan.to_run,
+                run_daemon_duties=helper_needed,
+                on_progress=lambda p: live.update(p.line()),
+            )
+
+    seconds = time.monotonic() - started
+    write_log(request.log_path, backfill_id, progress, seconds)
+    failures = {
+        o.business_date.isoformat(): o.error or "failed"
+        for o in progress.outcomes.values()
+        if o.status == "failed"
+    }
+    days = warehouse.business_days(settings.location_id)
+    days = days.filter(days.get_column("business_date").is_in(plan.to_run))
+    LoadSummary(
+        requested=[d.isoformat() for d in plan.to_run],
+        business_days=days,
+        failures=failures,
+        row_counts=warehouse.row_counts(settings.location_id),
+        seconds=seconds,
+    ).render(console)
+    success = progress.loaded / len(plan.to_run)
+    console.print(f"Success rate {success:.1%}. Per-date log: {request.log_path}")
+    return 1 if failures or progress.loaded < len(plan.to_run) else 0

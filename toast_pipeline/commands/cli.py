@@ -1,0 +1,107 @@
+"""`toast-pipeline`: the commands people run around the code location."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+from rich.console import Console
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD or YYYYMMDD, got {text!r}") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="toast-pipeline", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    backfill = commands.add_parser(
+        "backfill",
+        help="load dates through a Dagster asset backfill (visible in the UI) and wait for it",
+    )
+    which = backfill.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="every date from the first to the last folder on the server")
+    which.add_argument("--start-date", type=_date, help="first date of a range (with --end-date)")
+    which.add_argument("--dates", type=_date, nargs="+", metavar="DATE", help="these dates")
+    which.add_argument("--retry-failed", action="store_true", help="the failed dates of the last backfill")
+    backfill.add_argument("--end-date", type=_date, help="last date of the range (inclusive)")
+    backfill.add_argument("--dry-run", action="store_true", help="show what would run, run nothing")
+    backfill.add_argument("--force", action="store_true", help="reload dates already loaded")
+    backfill.add_argument("--max-workers", type=int, help="runs at once (default: the instance's run queue limit)")
+    backfill.add_argument("--batch-size", type=int, help="dates per run (default: TOAST_BACKFILL_BATCH_SIZE or 31)")
+    backfill.add_argument("--log", type=Path, default=Path("backfill_log.json"), help="per-date JSON log")
+    backfill.add_argument(
+        "--from-archive", action="store_true",
+        help="read the dates from the raw archive instead of the SFTP server (TOAST_SOURCE=archive): "
+        "with --all --force into an empty warehouse, this rebuilds it from the archive alone",
+    )
+    closures = commands.add_parser(
+        "closures",
+        help="print the business closure analysis of the loaded dates (warehouse and location "
+        "from the TOAST_* environment)",
+    )
+    closures.add_argument("--location", help="location folder number (default TOAST_LOCATION_ID)")
+    commands.add_parser(
+        "migrate",
+        help="bring the warehouse chosen by TOAST_WAREHOUSE up to the specs: create what is "
+        "missing, add newer columns to existing tables (no data rewritten)",
+    )
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    console = Console()
+    # Partition-aware checks are a Dagster preview; say so once in the docs, not on every run.
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    if args.command == "backfill":
+        from toast_pipeline.commands.backfill import BackfillRequest, run_backfill_command
+
+        if args.start_date and not args.end_date:
+            parser().error("--start-date needs --end-date")
+        if args.from_archive:
+            # The runs read the same environment, so they read the archive too.
+            os.environ["TOAST_SOURCE"] = "archive"
+        request = BackfillRequest(
+            all_dates=args.all,
+            start=args.start_date,
+            end=args.end_date,
+            dates=tuple(args.dates or ()),
+            retry_failed=args.retry_failed,
+            dry_run=args.dry_run,
+            force=args.force,
+            max_workers=args.max_workers,
+            batch_size=args.batch_size,
+            log_path=args.log,
+        )
+        return run_backfill_command(request, console)
+    if args.command == "closures":
+        from toast_pipeline.defs.analysis_assets import print_closures
+
+        return print_closures(os.environ, args.location, console)
+    if args.command == "migrate":
+        from toast_pipeline.definitions import warehouse_from_env
+
+        # Resolves the EnvVar-bound secrets the way a run would.
+        with warehouse_from_env(os.environ).process_config_and_initialize_cm() as warehouse:
+            changes = warehouse.migrate()
+        console.print(
+            f"{warehouse.describe()}: {len(changes)} column(s) added or changed, tables and views up to date"
+        )
+        for change in changes:
+            console.print(f"  + {change}")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,345 @@
+"""The seven Toast tables and `business_days` as daily-partitioned assets, with the closure check.
+
+One step reads a date's folder once and serves every selected table. A run may cover several
+dates (a ranged backfill run): each date is fetched, judged and written on its own, and gets its
+own materialization and check evaluation, so per-date truth survives batching. A date whose files
+are malformed writes nothing and fails alone; the other dates of the run still load.
+
+Verdicts are learnt from the location's stored history (`baselines.py`); after its dates are written
+the run re-judges the stored dates whose history they belong to (`verdicts.py`), so a date's verdict
+never depends on the order dates were loaded in.
+"""
+
+
+import warnings
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+
+import dagster as dg
+
+# Dagster builds this pointer itself only for single-partition runs; a ranged run must pass it
+# so each date's evaluation is tied to that date's materialization.
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
+from pydantic import Field as ConfigField
+
+from toast_pipeline.toast.arrivals import Listing, file_names, still_arriving
+from toast_pipeline.toast.baselines import ClosureRules, public_holidays
+from toast_pipeline.toast.closures import ClosureThresholds, DaySummary, Verdict
+from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES, DayLoad, build_day_load
+from toast_pipeline.toast.parse import ExportParseError, polars_dtype
+from toast_pipeline.toast.specs import SPECS_BY_TABLE, TABLE_SPECS
+from toast_pipeline.resources.archive import RawArchive, archived_delivery
+from toast_pipeline.resources.sftp import AuthenticationFailed, HostKeyRejected, SFTPConfigError
+from toast_pipeline.resources.source import (
+    ExportSource,
+    FileTooLarge,
+    IncompleteFileError,
+    LocationNotFound,
+)
+from toast_pipeline.toast.delivery import Delivery
+from toast_pipeline.resources.warehouse import Warehouse
+from toast_pipeline.settings import LocationSettings
+from toast_pipeline.toast.verdicts import VerdictBook
+
+GROUP = "toast"
+CLOSURE_CHECK = "closure_detection"
+BUSINESS_DAYS_KEY = dg.AssetKey([GROUP, BUSINESS_DAYS])
+# The folder listing a date was loaded from, so the sensor knows what is already loaded.
+FINGERPRINT_KEY = "folder_fingerprint"
+# The Toast files the location normally receives, so the sensor waits for those only.
+EXPECTED_FILES_KEY = "expected_file_names"
+# Only Toast's seven files are downloaded; the folder's other exports are listed, not read.
+TOAST_FILES = tuple(spec.file_name for spec in TABLE_SPECS)
+# Retrying these cannot help and could lock the account: the run fails at once.
+NOT_RETRIED = (AuthenticationFailed, HostKeyRejected, SFTPConfigError, LocationNotFound)
+
+
+def asset_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey([GROUP, table])
+
+
+class LoadConfig(dg.Config):
+    """Closure rules: learnt from history; the fixed floors apply while history is short."""
+
+    closed_fraction: float = ConfigField(
+        default=0.1, description="Closed below this share of the weekday's normal orders or net sales"
+    )
+    stray_orders: int = ConfigField(default=2, description="At most this many orders: stray rows, closed")
+    lookback_weeks: int = ConfigField(default=8, description="Weeks of history a baseline is learnt from")
+    max_missing_run: int = ConfigField(
+        default=3, description="More missing folders in a row than this: a delivery gap, not closures"
+    )
+    min_files: int = ConfigField(default=4, description="Fewer Toast files than this: closed")
+    min_records: int = ConfigField(default=10, description="Floor: fewer data rows than this: closed")
+    min_net_sales: str = ConfigField(default="50", description="Floor: net sales below this: closed")
+
+    def rules(self) -> ClosureRules:
+        return ClosureRules(
+            closed_fraction=self.closed_fraction,
+            stray_orders=self.stray_orders,
+            lookback_weeks=self.lookback_weeks,
+            max_missing_run=self.max_missing_run,
+            floors=self.thresholds(),
+        )
+
+    def thresholds(self) -> ClosureThresholds:
+        try:
+            sales = Decimal(self.min_net_sales)
+        except InvalidOperation:
+            raise ValueError(f"min_net_sales must be a decimal amount, got {self.min_net_sales!r}") from None
+        return ClosureThresholds(self.min_files, self.min_records, sales)
+
+
+def column_schema(table: str) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(f.name, str(polars_dtype(f.kind, f.scale)), description=f.description or None)
+            for f in WAREHOUSE_TABLES[table]
+        ]
+    )
+
+
+def build_toast_assets(settings: LocationSettings, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    specs = [
+        dg.AssetSpec(
+            asset_key(table),
+            description=(
+                SPECS_BY_TABLE[table].description + f" From Toast's {SPECS_BY_TABLE[table].file_name}."
+                if table in SPECS_BY_TABLE
+                else "One row per business date: open or closed, why, and what was delivered."
+            ),
+            partitions_def=partitions_def,
+            group_name=GROUP,
+            kinds={"polars", settings.warehouse},
+            skippable=True,
+            metadata={"dagster/column_schema": column_schema(table)},
+        )
+        for table in WAREHOUSE_TABLES
+    ]
+    with warnings.catch_warnings():
+        # Partition-aware checks are a Dagster preview that this project relies on by design.
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        closure_check = dg.AssetCheckSpec(
+            CLOSURE_CHECK,
+            asset=BUSINESS_DAYS_KEY,
+            partitions_def=partitions_def,
+            description=(
+                "Per date: open, closed (no_files, insufficient_files, low_activity, low_sales) or "
+                "a probable delivery gap. A closed date fails with WARN severity, a gap with ERROR; "
+                "the metadata holds the numbers, the learnt baseline and the thresholds."
+            ),
+        )
+
+    @dg.multi_asset(
+        name="toast_export",
+        specs=specs,
+        check_specs=[closure_check],
+        can_subset=True,
+        # Backfills run batches of dates; each date still gets its own materialization,
+        # check evaluation and failure (see the loop below).
+        backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=settings.batch_size),
+        # For an unreachable server; dates are replaced whole, so a retried run loads each once.
+        retry_policy=dg.RetryPolicy(
+            max_retries=settings.run_retries,
+            delay=settings.run_retry_delay_seconds,
+            backoff=dg.Backoff.EXPONENTIAL,
+            jitter=dg.Jitter.PLUS_MINUS,
+        ),
+    )
+    def toast_export(
+        context: dg.AssetExecutionContext,
+        config: LoadConfig,
+        source: ExportSource,
+        archive: RawArchive,
+        warehouse: Warehouse,
+    ):
+        rules = config.rules()
+        calendar = public_holidays(settings.holiday_country, settings.holiday_subdivision)
+        selected = [key.path[-1] for key in context.selected_asset_keys]
+        check_selected = bool(context.selected_asset_check_keys)
+        failures: dict[str, str] = {}
+        with warehouse.session():
+            book = VerdictBook(warehouse.business_days(settings.location_id), rules, calendar)
+            written: list[date] = []
+            for partition_key in context.partition_keys:
+                business_date = date.fromisoformat(partition_key)
+                expected = file_names(book.expected_tables(business_date))
+                try:
+                    delivery = fetch_and_archive(context, source, archive, settings, business_date, expected)
+                    day = build_day_load(
+                        settings.location_id,
+                        business_date,
+                        delivery.files,
+                        loaded_at=datetime.now(UTC),
+                        timezone=settings.timezone,
+                        other_files=[f.name for f in delivery.listing if f.name not in TOAST_FILES],
+                        verdict_for=lambda summary, d=business_date: book.verdict_for(d, summary),
+                    )
+                except (ExportParseError, IncompleteFileError, FileTooLarge, DeliveryInProgress) as exc:
+                    context.log.error(f"{partition_key} not loaded: {exc}")
+                    failures[partition_key] = str(exc)
+                    continue
+                except NOT_RETRIED as exc:
+                    raise dg.Failure(description=str(exc), allow_retries=False) from None
+                warehouse.replace_date(
+                    settings.location_id, business_date, {t: day.tables[t] for t in selected}
+                )
+                if BUSINESS_DAYS in selected:
+                    book.record(day.tables[BUSINESS_DAYS], day.summary)
+                    written.append(business_date)
+                for table in selected:
+                    metadata = materialization_metadata(day, table)
+                    if table == BUSINESS_DAYS:
+                        metadata[FINGERPRINT_KEY] = Listing.of(delivery.listing).fingerprint
+                        metadata[EXPECTED_FILES_KEY] = dg.MetadataValue.json(sorted(expected))
+                    yield dg.AssetMaterialization(
+                        asset_key=asset_key(table), partition=partition_key, metadata=metadata
+                    )
+                if check_selected:
+                    yield closure_evaluation(context, day.summary, day.verdict, partition_key, rules)
+            if written:
+                yield from rejudge(context, warehouse, settings, rules, calendar, written, check_selected)
+        if failures:
+            raise dg.Failure(
+                description="; ".join(f"{d} not loaded: {e}" for d, e in failures.items()),
+                metadata={"failed_dates": dg.MetadataValue.json(failures)},
+                allow_retries=False,
+            )
+
+    return toast_export
+
+
+class DeliveryInProgress(Exception):
+    """Toast is still writing the date's folder: loading it now would load part of a day."""
+
+
+def fetch_and_archive(
+    context: dg.AssetExecutionContext,
+    source: ExportSource,
+    archive: RawArchive,
+    settings: LocationSettings,
+    business_date: date,
+    expected: frozenset[str],
+) -> Delivery:
+    """The date's delivery, archived before anything parses it.
+
+    A folder Toast is still writing is refused. A folder gone from the server (Toast keeps about
+    a week) is read back from the archive instead of being loaded as a closed day.
+    """
+    delivery = source.fetch(settings.location_id, business_date, names=TOAST_FILES)
+    if not delivery.folder_found:
+        kept = archived_delivery(archive, settings.location_id, business_date, TOAST_FILES)
+        if kept is not None:
+            context.log.warning(
+                f"{business_date}: no folder on the server any more; loading its archived delivery "
+                f"from {archive.describe()}"
+            )
+            return kept
+        return delivery
+    reason = still_arriving(Listing.of(delivery.listing), datetime.now(UTC), settings.folder_max_wait, expected)
+    if reason is not None:
+        raise DeliveryInProgress(reason)
+    archive.keep(delivery)
+    return delivery
+
+
+def materialization_metadata(day: DayLoad, table: str) -> dict[str, object]:
+    frame = day.tables[table]
+    markers = int(frame.get_column("closure_indicator").sum()) if "closure_indicator" in frame.columns else 0
+    metadata: dict[str, object] = {
+        "dagster/row_count": frame.height - markers,
+        "closure_marker_rows": markers,
+        "day_status": day.verdict.status,
+        "dagster/column_schema": column_schema(table),
+    }
+    if day.verdict.reason is not None:
+        metadata["closure_reason"] = str(day.verdict.reason)
+    files = [day.source_files[table]] if table in day.source_files else list(day.source_files.values())
+    metadata["source_files"] = dg.MetadataValue.json(
+        [{"path": f.path, "size_bytes": f.size, "sha256": f.sha256} for f in files]
+    )
+    notes = day.drift.get(table, []) if table != BUSINESS_DAYS else [n for ns in day.drift.values() for n in ns]
+    if table == BUSINESS_DAYS:
+        metadata["rows_loaded"] = day.summary.records
+    if table == BUSINESS_DAYS and day.ignored_files:
+        notes = notes + [f"other file ignored: {name}" for name in day.ignored_files]
+    metadata["drift_notes"] = dg.MetadataValue.json(notes)
+    return metadata
+
+
+def rejudge(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    settings: LocationSettings,
+    rules: ClosureRules,
+    calendar: Mapping[date, str],
+    written: list[date],
+    check_selected: bool,
+):
+    """Rewrite the stored verdicts the written dates changed; each gets a new materialization of
+    its business_days partition and a new check evaluation. Reads the facts afresh, so dates other
+    runs wrote meanwhile count too."""
+    book = VerdictBook(warehouse.business_days(settings.location_id), rules, calendar)
+    stale = book.stale(written)
+    if not stale:
+        return
+    warehouse.rewrite_verdicts(settings.location_id, book.rewrites(stale, datetime.now(UTC)))
+    for business_date, verdict in stale.items():
+        partition_key = business_date.isoformat()
+        context.log.info(f"{partition_key} re-judged: {verdict.status} ({verdict.explanation})")
+        metadata = {"day_status": verdict.status, "rejudged": True}
+        if verdict.reason is not None:
+            metadata["closure_reason"] = str(verdict.reason)
+        yield dg.AssetMaterialization(asset_key=BUSINESS_DAYS_KEY, partition=partition_key, metadata=metadata)
+        if check_selected:
+            yield closure_evaluation(context, book.facts[business_date], verdict, partition_key, rules)
+
+
+def closure_evaluation(
+    context: dg.AssetExecutionContext,
+    summary: DaySummary,
+    verdict: Verdict,
+    partition_key: str,
+    rules: ClosureRules,
+) -> dg.AssetCheckEvaluation:
+    """One evaluation per date, bound to that date's business_days materialization."""
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=BUSINESS_DAYS_KEY, asset_partitions=[partition_key]), limit=1
+    ).records
+    target = (
+        AssetCheckEvaluationTargetMaterializationData(
+            storage_id=records[0].storage_id, run_id=records[0].run_id, timestamp=records[0].timestamp
+        )
+        if records
+        else None
+    )
+    return dg.AssetCheckEvaluation(
+        asset_key=BUSINESS_DAYS_KEY,
+        check_name=CLOSURE_CHECK,
+        passed=verdict.is_open,
+        partition=partition_key,
+        severity=dg.AssetCheckSeverity.ERROR if verdict.is_gap else dg.AssetCheckSeverity.WARN,
+        description=f"{verdict.status}: {verdict.explanation}",
+        target_materialization_data=target,
+        metadata={
+            "status": verdict.status,
+            "reason": str(verdict.reason) if verdict.reason else "open",
+            "explanation": verdict.explanation,
+            "files_found": summary.files_found,
+            "expected_files": dg.MetadataValue.json(verdict.details.get("expected_files", [])),
+            "missing_files": dg.MetadataValue.json(verdict.details.get("missing_files", [])),
+            "records": summary.records,
+            "orders": summary.orders,
+            "net_sales": dg.MetadataValue.text(str(summary.net_sales)),
+            "rows_per_table": dg.MetadataValue.json(summary.rows),
+            "baseline": dg.MetadataValue.json(verdict.details.get("baseline", {})),
+            "threshold": dg.MetadataValue.json(verdict.details.get("threshold", {})),
+            "pattern": dg.MetadataValue.text(str(verdict.details.get("pattern") or "none")),
+            "holiday": dg.MetadataValue.text(str(verdict.details.get("holiday") or "none")),
+            "weekday_history": dg.MetadataValue.text(str(verdict.details.get("weekday_closed", ""))),
+            "rules": dg.MetadataValue.json(rules.as_metadata()),
+        },
+    )

@@ -1,0 +1,66 @@
+"""`python -m toast_pipeline_dev`: the development commands (demo and sample server), kept out of the product."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+from rich.console import Console
+
+from toast_pipeline.commands.cli import _date
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m toast_pipeline_dev", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo",
+        help="generate a sample export, serve it over SFTP on 127.0.0.1 and load every date "
+        "through Dagster into DuckDB",
+    )
+    demo.add_argument("--data-dir", type=Path, default=Path("data"), help="where everything is written")
+    demo.add_argument("--start", type=_date, default=date(2024, 3, 1), help="first business date")
+    demo.add_argument("--days", type=int, default=60, help="number of business dates")
+    demo.add_argument("--seed", type=int, default=7, help="generator seed (same seed, same export)")
+    demo.add_argument("--orders-per-day", type=int, default=80, help="typical orders on an open day")
+    demo.add_argument(
+        "--bigquery-emulator", type=Path, nargs="?", const=Path(".bigquery-emulator"), default=None,
+        metavar="VENV", help="load into BigQuery on a local emulator started from VENV "
+        "(built by scripts/bigquery-emulator-venv.sh) instead of DuckDB",
+    )
+    serve = commands.add_parser(
+        "serve-sample",
+        help="serve the demo's sample export over SFTP on 127.0.0.1 until interrupted, "
+        "writing the TOAST_* settings for `dagster dev` to a file",
+    )
+    serve.add_argument("--data-dir", type=Path, default=Path("data"))
+    serve.add_argument("--port", type=int, default=2222)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    console = Console()
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    from toast_pipeline_dev.demo import DemoOptions, run_demo, serve_sample
+
+    if args.command == "demo":
+        options = DemoOptions(
+            data_dir=args.data_dir,
+            start=args.start,
+            days=args.days,
+            seed=args.seed,
+            orders_per_day=args.orders_per_day,
+            bigquery_emulator=args.bigquery_emulator,
+        )
+        return run_demo(options, console)
+    return serve_sample(args.data_dir, args.port, console)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

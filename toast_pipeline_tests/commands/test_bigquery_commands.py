@@ -1,0 +1,64 @@
+"""The commands people run, with TOAST_WAREHOUSE=bigquery against the local emulator."""
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+
+from toast_pipeline_dev.__main__ import parser
+from toast_pipeline_dev.demo import DemoOptions, run_demo
+from toast_pipeline_dev.sample import SampleExport
+from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
+from toast_pipeline_tests.warehouses import REPO
+
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+
+
+def test_the_demo_loads_into_bigquery_on_its_own_emulator(tmp_path, monkeypatch):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", home)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    output = io.StringIO()
+    venv = Path(os.environ.get("BIGQUERY_EMULATOR_VENV", REPO / ".bigquery-emulator"))
+    options = DemoOptions(
+        data_dir=tmp_path, start=date(2024, 3, 1), days=10, orders_per_day=15, bigquery_emulator=venv
+    )
+    assert run_demo(options, Console(file=output, width=200)) == 0
+    text = output.getvalue()
+    export = SampleExport.read_manifest(tmp_path / "demo" / "manifest.json")
+    closed = [d for d in export.days if d.status == "closed"]
+    assert f"9 of 10 dates loaded ({9 - len(closed)} open, {len(closed)} closed), 1 failed" in text
+    assert "│ 2024-03-10 │ 185129/20240310/OrderDetails.csv" in text
+    assert "✓ The warehouse matches the generator's ground truth" in text
+    assert "Warehouse: BigQuery dataset local-project.toast" in text
+    assert not (tmp_path / "toast.duckdb").exists()
+
+
+def test_one_date_materializes_into_bigquery_from_the_dagster_command_line(
+    tmp_path, sample_export, sample_env, bigquery_emulator
+):
+    dataset = f"cli_{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, **sample_env, **bigquery_emulator.warehouse_env(dataset)}
+    result = subprocess.run(
+        [DAGSTER, "asset", "materialize", "-m", "toast_pipeline.definitions",
+         "--select", "key:toast/*", "--partition", "2024-04-04"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    truth = next(d for d in sample_export.days if d.business_date.isoformat() == "2024-04-04")
+    warehouse = BigQueryWarehouse(project=bigquery_emulator.project, dataset=dataset)
+    assert warehouse.row_counts(sample_export.location_id)["order_details"] == truth.rows["order_details"]
+    assert warehouse.business_days(sample_export.location_id).get_column("status").to_list() == ["open"]
+
+
+def test_the_demo_option_defaults_to_the_venv_the_script_builds():
+    assert parser().parse_args(["demo"]).bigquery_emulator is None
+    args = parser().parse_args(["demo", "--bigquery-emulator"])
+    assert args.bigquery_emulator == Path(".bigquery-emulator")

@@ -1,0 +1,122 @@
+"""The new-folder sensor against a real loopback SFTP server whose folder the test changes."""
+
+import os
+import shutil
+from datetime import date
+
+import dagster as dg
+import pytest
+
+from toast_pipeline.toast.arrivals import Listing
+from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, EXPECTED_FILES_KEY, FINGERPRINT_KEY
+from toast_pipeline.definitions import DAILY_JOB, build_definitions
+from toast_pipeline_dev.sample import LEAN_ACCOUNT_FILES
+from toast_pipeline.resources.archive import LocalRawArchive
+from toast_pipeline.resources.warehouse import DuckDBWarehouse
+from toast_pipeline.settings import LocationSettings
+
+SETTINGS = LocationSettings(location_id="185129", start_date=date(2024, 4, 1))
+
+
+@pytest.fixture
+def served(tmp_path, sample_export, sftp_server_factory, sftp_source_factory):
+    """A location folder the test controls, served over SFTP."""
+    root = tmp_path / "export"
+    (root / "185129").mkdir(parents=True)
+    server = sftp_server_factory(root)
+    return root / "185129", sftp_source_factory(server), sample_export.root / "185129"
+
+
+def deliver(location, sample, day: str) -> None:
+    shutil.copytree(sample / day, location / day)
+
+
+def definitions_for(source) -> dg.Definitions:
+    return build_definitions(
+        SETTINGS, source=source, archive=LocalRawArchive(path="unused"), warehouse=DuckDBWarehouse(path="unused.duckdb")
+    )
+
+
+def tick(source, cursor, instance=None):
+    definitions = definitions_for(source)
+    sensor = definitions.resolve_sensor_def("toast_new_folders")
+    with dg.build_sensor_context(
+        cursor=cursor,
+        resources={"source": source},
+        definitions=definitions,
+        instance=instance or dg.DagsterInstance.ephemeral(),
+    ) as context:
+        result = sensor.evaluate_tick(context)
+    return [(r.partition_key, r.run_key) for r in result.run_requests or []], result.cursor
+
+
+def test_a_settled_folder_is_requested_once_and_again_when_redelivered(served):
+    location, source, sample = served
+    deliver(location, sample, "20240404")
+    (location / "20190101").mkdir()  # before the partitions: ignored, not fatal
+    (location / "notadate").mkdir()
+
+    requests, cursor = tick(source, None)
+    assert requests == []
+    requests, cursor = tick(source, cursor)
+    assert [key for key, _ in requests] == ["2024-04-04"]
+    first_run_key = requests[0][1]
+    assert tick(source, cursor)[0] == []
+
+    with open(location / "20240404" / "OrderDetails.csv", "ab") as handle:
+        handle.write(b"\n")
+    os.utime(location / "20240404" / "OrderDetails.csv", (1_700_000_000, 1_700_000_000))
+    requests, cursor = tick(source, cursor)
+    assert requests == []
+    requests, cursor = tick(source, cursor)
+    assert [key for key, _ in requests] == ["2024-04-04"]
+    assert requests[0][1] != first_run_key
+
+
+def test_a_folder_still_missing_files_is_not_requested(served):
+    location, source, sample = served
+    (location / "20240405").mkdir()
+    shutil.copy(sample / "20240404" / "OrderDetails.csv", location / "20240405")
+    requests, cursor = tick(source, None)
+    requests, cursor = tick(source, cursor)
+    assert requests == []
+
+
+def test_the_sensor_targets_the_daily_job(served):
+    _, source, _ = served
+    definitions = definitions_for(source)
+    assert definitions.resolve_sensor_def("toast_new_folders").job_name == DAILY_JOB
+
+
+def test_dates_already_loaded_from_the_same_files_are_not_requested_again(served):
+    location, source, sample = served
+    deliver(location, sample, "20240404")
+    deliver(location, sample, "20240405")
+    loaded = Listing.of(source.list_files("185129", date(2024, 4, 4))).fingerprint
+    with dg.instance_for_test() as instance:
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(BUSINESS_DAYS_KEY, partition="2024-04-04", metadata={FINGERPRINT_KEY: loaded})
+        )
+        requests, cursor = tick(source, None, instance)
+        requests, cursor = tick(source, cursor, instance)
+    assert [key for key, _ in requests] == ["2024-04-05"]
+
+
+def test_a_folder_complete_for_an_account_without_three_files_is_requested_once_learnt(served):
+    """The latest load's learnt file set is what the sensor waits for: an account that never gets
+    CheckDetails, CashEntries or KitchenTimings is not held back for them."""
+    location, source, sample = served
+    (location / "20240405").mkdir()
+    for name in LEAN_ACCOUNT_FILES:
+        shutil.copy2(sample / "20240404" / name, location / "20240405")
+    with dg.instance_for_test() as instance:
+        requests, cursor = tick(source, None, instance)
+        assert tick(source, cursor, instance)[0] == []  # all seven expected: still waiting
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(
+                BUSINESS_DAYS_KEY, partition="2024-04-04",
+                metadata={EXPECTED_FILES_KEY: dg.MetadataValue.json(sorted(LEAN_ACCOUNT_FILES))},
+            )
+        )
+        requests, cursor = tick(source, cursor, instance)
+    assert [key for key, _ in requests] == ["2024-04-05"]
