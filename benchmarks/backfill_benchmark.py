@@ -430,9 +430,14 @@ def phase_sensor(config: dict) -> dict:
     """Prime the sensor's cursor, drop a new folder, tick twice, run what it requests."""
     import dagster as dg
 
+    from toast_pipeline.definitions import (
+        DAILY_JOB,
+        archive_from_env,
+        build_definitions,
+        sftp_source_from_env,
+        warehouse_from_env,
+    )
     from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY
-    from toast_pipeline.definitions import DAILY_JOB, archive_from_env, build_definitions
-    from toast_pipeline.definitions import sftp_source_from_env, warehouse_from_env
     from toast_pipeline.settings import LocationSettings
 
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)

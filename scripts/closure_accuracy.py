@@ -45,8 +45,10 @@ def main() -> None:
                 Path(root), business, seed=args.seed, start=args.start, days=args.days
             )
             labels = Counter(labelled.labels[d] for d in labelled.scored)
-            print(f"{business.name} (seed {args.seed}, {len(labelled.scored)} dates from {args.start}): "
-                  + ", ".join(f"{n} {label}" for label, n in sorted(labels.items())))
+            print(
+                f"{business.name} (seed {args.seed}, {len(labelled.scored)} dates from {args.start}): "
+                + ", ".join(f"{n} {label}" for label, n in sorted(labels.items()))
+            )
             print(_line(seed_score))
             print(_line(learnt_score))
 

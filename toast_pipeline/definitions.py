@@ -13,6 +13,8 @@ import dagster as dg
 
 from toast_pipeline.defs.analysis_assets import analysis_automation_sensor, build_analysis_assets
 from toast_pipeline.defs.assets import GROUP, build_toast_assets
+from toast_pipeline.defs.schedules import build_daily_schedule
+from toast_pipeline.defs.sensors import build_new_folder_sensor
 from toast_pipeline.resources.archive import (
     DEFAULT_ARCHIVE_PATH,
     ArchiveExportSource,
@@ -24,8 +26,6 @@ from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline.resources.sftp import SFTPExportSource
 from toast_pipeline.resources.source import ExportSource
 from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
-from toast_pipeline.defs.schedules import build_daily_schedule
-from toast_pipeline.defs.sensors import build_new_folder_sensor
 from toast_pipeline.settings import DEFAULT_DUCKDB_PATH, LocationSettings
 
 DAILY_JOB = "toast_daily"

@@ -48,12 +48,16 @@ class LocationSettings:
         try:
             start_date = date.fromisoformat(start)
         except ValueError:
-            raise ValueError(f"TOAST_START_DATE must be YYYY-MM-DD (or YYYYMMDD), got {start!r}") from None
+            raise ValueError(
+                f"TOAST_START_DATE must be YYYY-MM-DD (or YYYYMMDD), got {start!r}"
+            ) from None
         timezone = env.get("TOAST_TIMEZONE", DEFAULT_TIMEZONE)
         try:
             ZoneInfo(timezone)
         except Exception:
-            raise ValueError(f"TOAST_TIMEZONE must be an IANA zone such as America/Chicago, got {timezone!r}") from None
+            raise ValueError(
+                f"TOAST_TIMEZONE must be an IANA zone such as America/Chicago, got {timezone!r}"
+            ) from None
         warehouse = env.get("TOAST_WAREHOUSE", "duckdb").lower()
         schedule = env.get("TOAST_SCHEDULE_TIME", "06:00")
         try:

@@ -22,14 +22,23 @@ def parser() -> argparse.ArgumentParser:
         help="generate a sample export, serve it over SFTP on 127.0.0.1 and load every date "
         "through Dagster into DuckDB",
     )
-    demo.add_argument("--data-dir", type=Path, default=Path("data"), help="where everything is written")
+    demo.add_argument(
+        "--data-dir", type=Path, default=Path("data"), help="where everything is written"
+    )
     demo.add_argument("--start", type=_date, default=date(2024, 3, 1), help="first business date")
     demo.add_argument("--days", type=int, default=60, help="number of business dates")
     demo.add_argument("--seed", type=int, default=7, help="generator seed (same seed, same export)")
-    demo.add_argument("--orders-per-day", type=int, default=80, help="typical orders on an open day")
     demo.add_argument(
-        "--bigquery-emulator", type=Path, nargs="?", const=Path(".bigquery-emulator"), default=None,
-        metavar="VENV", help="load into BigQuery on a local emulator started from VENV "
+        "--orders-per-day", type=int, default=80, help="typical orders on an open day"
+    )
+    demo.add_argument(
+        "--bigquery-emulator",
+        type=Path,
+        nargs="?",
+        const=Path(".bigquery-emulator"),
+        default=None,
+        metavar="VENV",
+        help="load into BigQuery on a local emulator started from VENV "
         "(built by scripts/bigquery-emulator-venv.sh) instead of DuckDB",
     )
     serve = commands.add_parser(

@@ -19,15 +19,15 @@ from pathlib import Path
 
 from rich.console import Console
 
-from toast_pipeline_dev import local_bigquery
 from toast_pipeline.commands.backfill import BackfillRequest, run_backfill_command
-from toast_pipeline.toast.daily_load import BUSINESS_DAYS
-from toast_pipeline.definitions import warehouse_from_env
-from toast_pipeline_dev.sample import SampleExport, generate_export
-from toast_pipeline.toast.specs import TABLE_SPECS
 from toast_pipeline.commands.instance import use_dagster_home
-from toast_pipeline_dev.local_sftp import LocalSFTPServer, serve
+from toast_pipeline.definitions import warehouse_from_env
 from toast_pipeline.resources.warehouse import Warehouse
+from toast_pipeline.toast.daily_load import BUSINESS_DAYS
+from toast_pipeline.toast.specs import TABLE_SPECS
+from toast_pipeline_dev import local_bigquery
+from toast_pipeline_dev.local_sftp import LocalSFTPServer, serve
+from toast_pipeline_dev.sample import SampleExport, generate_export
 
 DEMO_DAMAGE = "unterminated_quote"
 
@@ -123,7 +123,11 @@ def _load_and_compare(options: DemoOptions, console: Console) -> int:
             )
             warehouse = warehouse_from_env(os.environ)
     log = json.loads((options.data_dir / "demo" / "backfill_log.json").read_text())
-    failures = {day: o.get("error", o["status"]) for day, o in log["dates"].items() if o["status"] not in ("open", "closed")}
+    failures = {
+        day: o.get("error", o["status"])
+        for day, o in log["dates"].items()
+        if o["status"] not in ("open", "closed")
+    }
     problems = compare_with_truth(export, warehouse, failures, options.location_id)
     for problem in problems:
         console.print(f"[red]✗ {problem}[/red]")
@@ -185,9 +189,14 @@ def compare_with_truth(
             problems.append(f"{key}: not in {BUSINESS_DAYS}")
             continue
         if row["status"] != truth.status:
-            problems.append(f"{key}: judged {row['status']} ({row['closure_reason']}), truly {truth.status}")
+            problems.append(
+                f"{key}: judged {row['status']} ({row['closure_reason']}), truly {truth.status}"
+            )
         for spec in TABLE_SPECS:
-            found, expected = rows.get((truth.business_date, spec.table), 0), truth.rows.get(spec.table, 0)
+            found, expected = (
+                rows.get((truth.business_date, spec.table), 0),
+                truth.rows.get(spec.table, 0),
+            )
             if found != expected:
                 problems.append(f"{key}: {spec.table} has {found} rows, expected {expected}")
         found_sales = net_sales.get(truth.business_date) or Decimal("0")
@@ -211,7 +220,9 @@ def serve_sample(data_dir: Path, port: int, console: Console) -> int:
     )
     with serve(export.root, data_dir / "demo" / "keys", port=port) as server:
         env_file = data_dir / "demo" / "sftp.env"
-        env_file.write_text("".join(f"export {k}={v}\n" for k, v in server_env(server, options).items()))
+        env_file.write_text(
+            "".join(f"export {k}={v}\n" for k, v in server_env(server, options).items())
+        )
         console.print(
             f"Serving {export.root} on {server.host}:{server.port}. In another shell:\n"
             f"  . {env_file} && make ui\n"

@@ -19,7 +19,12 @@ from pathlib import Path
 from toast_pipeline.toast.baselines import ClosureRules, judge_dates, public_holidays
 from toast_pipeline.toast.closures import DaySummary, Verdict, judge
 from toast_pipeline.toast.daily_load import build_day_load
-from toast_pipeline_dev.sample import CATERING_DELIVERY, CLOSED_DELIVERIES, SampleExport, generate_export
+from toast_pipeline_dev.sample import (
+    CATERING_DELIVERY,
+    CLOSED_DELIVERIES,
+    SampleExport,
+    generate_export,
+)
 
 OUTAGE_DAYS = 5
 STORM = (0.2, 0.3)
@@ -125,7 +130,11 @@ def summaries(export: SampleExport) -> dict[date, DaySummary]:
         folder = export.location_dir / day.folder_name
         files = {p.name: p.read_bytes() for p in folder.iterdir()} if folder.exists() else {}
         load = build_day_load(
-            export.location_id, day.business_date, files, loaded_at=datetime.now(UTC), timezone=export.timezone
+            export.location_id,
+            day.business_date,
+            files,
+            loaded_at=datetime.now(UTC),
+            timezone=export.timezone,
         )
         out[day.business_date] = load.summary
     return out
@@ -135,7 +144,9 @@ def seed_verdicts(facts: Mapping[date, DaySummary]) -> dict[date, Verdict]:
     return {d: judge(s) for d, s in facts.items()}
 
 
-def learnt_verdicts(facts: Mapping[date, DaySummary], rules: ClosureRules = ClosureRules()) -> dict[date, Verdict]:
+def learnt_verdicts(
+    facts: Mapping[date, DaySummary], rules: ClosureRules = ClosureRules()
+) -> dict[date, Verdict]:
     return judge_dates(facts, facts, rules, public_holidays("US"))
 
 

@@ -166,8 +166,12 @@ class _KeyOnlyServer(asyncssh.SSHServer):
 
 async def run_server(
     args: argparse.Namespace,
-    server_factory: Callable[[str, asyncssh.SSHAuthorizedKeys], asyncssh.SSHServer] = _KeyOnlyServer,
-    sftp_factory: Callable[[asyncssh.SSHServerChannel, str], asyncssh.SFTPServer] = ReadOnlySFTPServer,
+    server_factory: Callable[
+        [str, asyncssh.SSHAuthorizedKeys], asyncssh.SSHServer
+    ] = _KeyOnlyServer,
+    sftp_factory: Callable[
+        [asyncssh.SSHServerChannel, str], asyncssh.SFTPServer
+    ] = ReadOnlySFTPServer,
 ) -> None:
     """Serve until SIGTERM; the factories let a test server change login or file handling."""
     root, port = args.root, args.port

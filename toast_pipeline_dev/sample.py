@@ -60,7 +60,14 @@ REQUESTABLE_DELIVERIES = (*CLOSED_DELIVERIES, CATERING_DELIVERY)
 DELIVERIES = (OPEN_DELIVERY, *REQUESTABLE_DELIVERIES)
 CLOSED_DELIVERY_WEIGHTS = (35, 25, 25, 15)
 CLOSURE_KINDS = ("holiday", "weekly", "emergency")
-DAMAGE_KINDS = ("unterminated_quote", "nul_byte", "bad_value", "missing_key_column", "cut_short", "latin1")
+DAMAGE_KINDS = (
+    "unterminated_quote",
+    "nul_byte",
+    "bad_value",
+    "missing_key_column",
+    "cut_short",
+    "latin1",
+)
 DAMAGEABLE_FILES = (ORDER_DETAILS.file_name, PAYMENT_DETAILS.file_name)
 QUIRK_KINDS = (
     "bom",
@@ -89,7 +96,9 @@ OLE2_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
 # An account configured without these three never receives them (a real account's folders held
 # only the other four of the seven, plus the neighbours above).
 LEAN_ACCOUNT_OMITS = ("CheckDetails.csv", "CashEntries.csv", "KitchenTimings.csv")
-LEAN_ACCOUNT_FILES = tuple(s.file_name for s in TABLE_SPECS if s.file_name not in LEAN_ACCOUNT_OMITS)
+LEAN_ACCOUNT_FILES = tuple(
+    s.file_name for s in TABLE_SPECS if s.file_name not in LEAN_ACCOUNT_OMITS
+)
 # Schema drift: columns a newer export adds (None: the value is the folder's date, or empty).
 EXTRA_COLUMNS = (("Business Date", None), ("Export Version", "2"), ("Restaurant External ID", None))
 
@@ -270,14 +279,18 @@ def generate_export(
     damaged = dict(damaged_dates or {})
     forced = dict(closure_deliveries or {})
     factors = dict(volume_factors or {})
-    _validate(days, orders_per_day, closed_weekdays, random_closure_rate, quirk_rate, damaged, forced)
+    _validate(
+        days, orders_per_day, closed_weekdays, random_closure_rate, quirk_rate, damaged, forced
+    )
     if any(f <= 0 for f in factors.values()):
         raise ValueError(f"volume_factors must be positive, got {sorted(factors.values())}")
     specs = _account_specs(account_files, damaged)
     zone = ZoneInfo(timezone)
     location_dir = Path(root) / location_id
     if location_dir.exists() and any(location_dir.iterdir()):
-        raise FileExistsError(f"{location_dir} already holds an export; generate into a fresh folder")
+        raise FileExistsError(
+            f"{location_dir} already holds an export; generate into a fresh folder"
+        )
     location_dir.mkdir(parents=True, exist_ok=True)
     end = start + timedelta(days=max(days - 1, 0))
     closing_holidays = _closing_holidays(holiday_country, start, end)
@@ -298,12 +311,17 @@ def generate_export(
             closure_kind = "emergency"
         else:
             closure_kind = None
-        delivery = OPEN_DELIVERY if closure_kind is None else forced.get(business_date, delivery_draw)
+        delivery = (
+            OPEN_DELIVERY if closure_kind is None else forced.get(business_date, delivery_draw)
+        )
         folder = location_dir / business_date.strftime("%Y%m%d")
         writer = _DayWriter(folder, streams, zone, quirks, quirk_rate, specs)
         if closure_kind is None:
             day = writer.open_day(
-                business_date, orders_per_day, damaged.get(business_date), factors.get(business_date, 1.0)
+                business_date,
+                orders_per_day,
+                damaged.get(business_date),
+                factors.get(business_date, 1.0),
             )
         else:
             day = writer.closed_day(business_date, closure_kind, delivery)
@@ -408,7 +426,9 @@ MENU_ITEMS = (
     _MenuItem("Smash Burger, Double", "Burgers", "Food", "Food", 1499, "Grill", 5),
     _MenuItem("Veggie Burger", "Burgers", "Food", "Food", 1299, "Grill", 2, tags="Vegetarian"),
     _MenuItem("Brisket Sandwich", "Sandwiches", "Food", "Food", 1549, "Grill", 5),
-    _MenuItem("Chicken Sandwich, Spicy", "Sandwiches", "Food", "Food", 1349, "Fry", 5, tags="Spicy"),
+    _MenuItem(
+        "Chicken Sandwich, Spicy", "Sandwiches", "Food", "Food", 1349, "Fry", 5, tags="Spicy"
+    ),
     _MenuItem("Half Rack Ribs", "Entrees", "Food", "Food", 2199, "Grill", 4),
     _MenuItem("Full Rack Ribs", "Entrees", "Food", "Food", 3299, "Grill", 2),
     _MenuItem("Brisket Plate", "Entrees", "Food", "Food", 2399, "Grill", 4),
@@ -445,14 +465,27 @@ SERVERS = (
 MANAGERS = ("Brooks, Dana", "Manny Ortiz")
 KITCHEN_STAFF = ("Expo", "Rivera, Luis", "Kim Park", "Jones, Dee")
 _FIRST = ("John", "Maria", "Aisha", "Wei", "Carlos", "Emily", "Sam", "Olga", "Tyrone", "Hana")
-_LAST = ("Smith", "Garcia", "Johnson", "Chen", "Lopez", "Brown", "Kowalski", "Okafor", "Miller", "Sato")
+_LAST = (
+    "Smith",
+    "Garcia",
+    "Johnson",
+    "Chen",
+    "Lopez",
+    "Brown",
+    "Kowalski",
+    "Okafor",
+    "Miller",
+    "Sato",
+)
 CUSTOMERS = tuple(f"{last}, {first}" for last in _LAST for first in _FIRST[:6]) + (
     'Big "Mike" Russo',
     'The "Tuesday" Crew',
     "Party of 12, Birthday",
 )
 CUSTOMER_EMAILS = tuple(
-    name.split(", ")[1].lower() + "." + name.split(", ")[0].lower() + "@example.com" if ", " in name else None
+    name.split(", ")[1].lower() + "." + name.split(", ")[0].lower() + "@example.com"
+    if ", " in name
+    else None
     for name in CUSTOMERS
 )
 
@@ -473,7 +506,9 @@ def _daily_ids(space: int, business_date: date, rng: random.Random, count: int) 
     base = space * 10**17 + business_date.toordinal() * _IDS_PER_DAY
     if count * 1000 >= _IDS_PER_DAY:
         raise ValueError(f"too many rows for one day: {count}")
-    return list(itertools.accumulate((int(rng.random() * 999) + 1 for _ in range(count)), initial=base))[1:]
+    return list(
+        itertools.accumulate((int(rng.random() * 999) + 1 for _ in range(count)), initial=base)
+    )[1:]
 
 
 def _static_id(space: int, index: int) -> int:
@@ -492,75 +527,377 @@ def _names(bases: Sequence[str], styles: Sequence[str]) -> tuple[str, ...]:
 
 
 _TAIL = (
-    ("Food", "Appetizers", "Food", "Fry", "sauce", (799, 1699), _names(
-        ("Smoked Wings", "Crispy Wings", "Cauliflower Bites", "Pork Belly Bites"),
-        ("6 pc", "12 pc", "Cajun", "Honey Garlic", "Lemon Pepper", "Korean BBQ"))),
-    ("Food", "Burgers", "Food", "Grill", "burger", (1299, 1799), _names(
-        ("Bacon Burger", "Mushroom Swiss Burger", "Jalapeño Burger", "Western Burger",
-         "Black & Bleu Burger", "Pimento Cheese Burger"), ("", "Double", "Sliders"))),
-    ("Food", "Sandwiches", "Food", "Grill", "plate", (1199, 1699), _names(
-        ("Pulled Pork", "Smoked Turkey", "Hot Link", "Chopped Beef", "Burnt Ends", "Pastrami"),
-        ("Sandwich", "Po' Boy", "Melt", "Wrap"))),
-    ("Food", "Entrees", "Food", "Grill", "plate", (1699, 3499), _names(
-        ("Brisket", "Pulled Pork", "Half Chicken", "Spare Ribs", "Sausage", "Turkey"),
-        ("Plate, 1 Meat", "Plate, 2 Meats", "by the Pound", "by the Half Pound"))),
-    ("Food", "Salads", "Food", "Cold", "salad", (999, 1599), _names(
-        ("Caesar", "Cobb", "Wedge", "Garden"), ("Brisket", "Chicken", "Salmon", "Tofu"))),
-    ("Food", "Sides", "Food", "Fry", None, (399, 1499), _names(
-        ("Potato Salad", "Baked Beans", "Collard Greens", "Corn on the Cob", "Green Beans",
-         "Cornbread", "Onion Rings", "Hush Puppies"), ("Small", "Large", "Family"))),
-    ("Food", "Desserts", "Food", "Dessert", None, (699, 3999), _names(
-        ("Pecan Pie", "Banana Pudding", "Key Lime Pie", "Bread Pudding", "Cheesecake"), ("Slice", "Whole"))),
-    ("Food", "Kids", "Food", "Grill", None, (699, 899), _names(
-        ("Cheeseburger", "Chicken Tenders", "Mac & Cheese", "Grilled Cheese", "Corn Dog", "Sliders"),
-        ("Kids",))),
-    ("Drinks", "Soft Drinks", "Beverage", "Bar", None, (249, 549), _names(
-        ("Root Beer", "Sweet Tea", "Arnold Palmer", "Ginger Ale", "Club Soda", "Cold Brew",
-         "Hot Coffee", "Orange Juice"), ("Small", "Large"))),
-    ("Drinks", "Beer", "Beer", "Bar", None, (500, 1999), _names(
-        ("Shiner Bock", "Lone Star", "Modelo", "Blue Moon", "Michelob Ultra", "Stella Artois",
-         "Guinness", "Seasonal Ale"), ("Draft 16oz", "Pitcher", "Bottle", "Can"))),
-    ("Drinks", "Wine", "Wine", "Bar", None, (900, 5900), _names(
-        ("Cabernet", "Pinot Noir", "Malbec", "Chardonnay", "Sauvignon Blanc", "Rosé", "Prosecco"),
-        ("Glass", "Half Carafe", "Bottle"))),
-    ("Drinks", "Cocktails", "Liquor", "Bar", "spirit", (1000, 1599), _names(
-        ("Paloma", "Mule", "Ranch Water", "Whiskey Sour", "Mojito", "Bloody Mary", "Espresso Martini",
-         "Manhattan"), ("", "Top Shelf"))),
-    ("Drinks", "Whiskey", "Liquor", "Bar", "spirit", (900, 4500), _names(
-        ("Buffalo Trace", "Maker's Mark", "Woodford Reserve", "Eagle Rare", "Blanton's", "Four Roses",
-         "Knob Creek", "Wild Turkey 101", "Elijah Craig", "Old Forester", "Rittenhouse Rye",
-         "Bulleit Rye", "Jameson", "Lagavulin 16", "Macallan 12", "Balvenie 12"),
-        ("1.5oz", "2oz", "Neat Pour", "Flight"))),
-    ("Drinks", "Tequila & Mezcal", "Liquor", "Bar", "spirit", (900, 3500), _names(
-        ("Espolon Blanco", "Casamigos Reposado", "Don Julio 1942", "Patrón Silver", "Fortaleza Añejo",
-         "Del Maguey Vida", "Clase Azul"), ("1.5oz", "2oz"))),
-    ("Weekend Brunch", "Brunch Plates", "Food", "Grill", None, (1199, 1899), _names(
-        ("Chicken & Waffles", "Brisket Hash", "Biscuits & Gravy", "Breakfast Tacos", "Shrimp & Grits",
-         "French Toast", "Huevos Rancheros", "Smoked Salmon Benedict"), ("", "Half"))),
-    ("Weekend Brunch", "Brunch Drinks", "Liquor", "Bar", None, (800, 3200), _names(
-        ("Mimosa", "Bellini", "Michelada", "Brunch Punch"), ("Glass", "Carafe"))),
-    ("Merchandise", "Merch", "Retail", "Cold", None, (800, 4500), _names(
-        ("T-Shirt", "Hoodie", "Trucker Hat", "Dry Rub, 12oz", "BBQ Sauce, 16oz", "Hot Sauce"), ("",))),
-    ("Holiday Specials", "Thanksgiving", "Food", "Grill", None, (2999, 11999), _names(
-        ("Smoked Turkey, Whole", "Turkey Breast", "Cornbread Dressing", "Pecan Pie, Whole",
-         "Cranberry Relish", "Sweet Potato Casserole"), ("",))),
-    ("Holiday Specials", "Christmas", "Food", "Grill", None, (2999, 14999), _names(
-        ("Prime Rib, Whole", "Honey Ham", "Brisket, Whole", "Smoked Prime Rib, Half"), ("",))),
+    (
+        "Food",
+        "Appetizers",
+        "Food",
+        "Fry",
+        "sauce",
+        (799, 1699),
+        _names(
+            ("Smoked Wings", "Crispy Wings", "Cauliflower Bites", "Pork Belly Bites"),
+            ("6 pc", "12 pc", "Cajun", "Honey Garlic", "Lemon Pepper", "Korean BBQ"),
+        ),
+    ),
+    (
+        "Food",
+        "Burgers",
+        "Food",
+        "Grill",
+        "burger",
+        (1299, 1799),
+        _names(
+            (
+                "Bacon Burger",
+                "Mushroom Swiss Burger",
+                "Jalapeño Burger",
+                "Western Burger",
+                "Black & Bleu Burger",
+                "Pimento Cheese Burger",
+            ),
+            ("", "Double", "Sliders"),
+        ),
+    ),
+    (
+        "Food",
+        "Sandwiches",
+        "Food",
+        "Grill",
+        "plate",
+        (1199, 1699),
+        _names(
+            ("Pulled Pork", "Smoked Turkey", "Hot Link", "Chopped Beef", "Burnt Ends", "Pastrami"),
+            ("Sandwich", "Po' Boy", "Melt", "Wrap"),
+        ),
+    ),
+    (
+        "Food",
+        "Entrees",
+        "Food",
+        "Grill",
+        "plate",
+        (1699, 3499),
+        _names(
+            ("Brisket", "Pulled Pork", "Half Chicken", "Spare Ribs", "Sausage", "Turkey"),
+            ("Plate, 1 Meat", "Plate, 2 Meats", "by the Pound", "by the Half Pound"),
+        ),
+    ),
+    (
+        "Food",
+        "Salads",
+        "Food",
+        "Cold",
+        "salad",
+        (999, 1599),
+        _names(("Caesar", "Cobb", "Wedge", "Garden"), ("Brisket", "Chicken", "Salmon", "Tofu")),
+    ),
+    (
+        "Food",
+        "Sides",
+        "Food",
+        "Fry",
+        None,
+        (399, 1499),
+        _names(
+            (
+                "Potato Salad",
+                "Baked Beans",
+                "Collard Greens",
+                "Corn on the Cob",
+                "Green Beans",
+                "Cornbread",
+                "Onion Rings",
+                "Hush Puppies",
+            ),
+            ("Small", "Large", "Family"),
+        ),
+    ),
+    (
+        "Food",
+        "Desserts",
+        "Food",
+        "Dessert",
+        None,
+        (699, 3999),
+        _names(
+            ("Pecan Pie", "Banana Pudding", "Key Lime Pie", "Bread Pudding", "Cheesecake"),
+            ("Slice", "Whole"),
+        ),
+    ),
+    (
+        "Food",
+        "Kids",
+        "Food",
+        "Grill",
+        None,
+        (699, 899),
+        _names(
+            (
+                "Cheeseburger",
+                "Chicken Tenders",
+                "Mac & Cheese",
+                "Grilled Cheese",
+                "Corn Dog",
+                "Sliders",
+            ),
+            ("Kids",),
+        ),
+    ),
+    (
+        "Drinks",
+        "Soft Drinks",
+        "Beverage",
+        "Bar",
+        None,
+        (249, 549),
+        _names(
+            (
+                "Root Beer",
+                "Sweet Tea",
+                "Arnold Palmer",
+                "Ginger Ale",
+                "Club Soda",
+                "Cold Brew",
+                "Hot Coffee",
+                "Orange Juice",
+            ),
+            ("Small", "Large"),
+        ),
+    ),
+    (
+        "Drinks",
+        "Beer",
+        "Beer",
+        "Bar",
+        None,
+        (500, 1999),
+        _names(
+            (
+                "Shiner Bock",
+                "Lone Star",
+                "Modelo",
+                "Blue Moon",
+                "Michelob Ultra",
+                "Stella Artois",
+                "Guinness",
+                "Seasonal Ale",
+            ),
+            ("Draft 16oz", "Pitcher", "Bottle", "Can"),
+        ),
+    ),
+    (
+        "Drinks",
+        "Wine",
+        "Wine",
+        "Bar",
+        None,
+        (900, 5900),
+        _names(
+            (
+                "Cabernet",
+                "Pinot Noir",
+                "Malbec",
+                "Chardonnay",
+                "Sauvignon Blanc",
+                "Rosé",
+                "Prosecco",
+            ),
+            ("Glass", "Half Carafe", "Bottle"),
+        ),
+    ),
+    (
+        "Drinks",
+        "Cocktails",
+        "Liquor",
+        "Bar",
+        "spirit",
+        (1000, 1599),
+        _names(
+            (
+                "Paloma",
+                "Mule",
+                "Ranch Water",
+                "Whiskey Sour",
+                "Mojito",
+                "Bloody Mary",
+                "Espresso Martini",
+                "Manhattan",
+            ),
+            ("", "Top Shelf"),
+        ),
+    ),
+    (
+        "Drinks",
+        "Whiskey",
+        "Liquor",
+        "Bar",
+        "spirit",
+        (900, 4500),
+        _names(
+            (
+                "Buffalo Trace",
+                "Maker's Mark",
+                "Woodford Reserve",
+                "Eagle Rare",
+                "Blanton's",
+                "Four Roses",
+                "Knob Creek",
+                "Wild Turkey 101",
+                "Elijah Craig",
+                "Old Forester",
+                "Rittenhouse Rye",
+                "Bulleit Rye",
+                "Jameson",
+                "Lagavulin 16",
+                "Macallan 12",
+                "Balvenie 12",
+            ),
+            ("1.5oz", "2oz", "Neat Pour", "Flight"),
+        ),
+    ),
+    (
+        "Drinks",
+        "Tequila & Mezcal",
+        "Liquor",
+        "Bar",
+        "spirit",
+        (900, 3500),
+        _names(
+            (
+                "Espolon Blanco",
+                "Casamigos Reposado",
+                "Don Julio 1942",
+                "Patrón Silver",
+                "Fortaleza Añejo",
+                "Del Maguey Vida",
+                "Clase Azul",
+            ),
+            ("1.5oz", "2oz"),
+        ),
+    ),
+    (
+        "Weekend Brunch",
+        "Brunch Plates",
+        "Food",
+        "Grill",
+        None,
+        (1199, 1899),
+        _names(
+            (
+                "Chicken & Waffles",
+                "Brisket Hash",
+                "Biscuits & Gravy",
+                "Breakfast Tacos",
+                "Shrimp & Grits",
+                "French Toast",
+                "Huevos Rancheros",
+                "Smoked Salmon Benedict",
+            ),
+            ("", "Half"),
+        ),
+    ),
+    (
+        "Weekend Brunch",
+        "Brunch Drinks",
+        "Liquor",
+        "Bar",
+        None,
+        (800, 3200),
+        _names(("Mimosa", "Bellini", "Michelada", "Brunch Punch"), ("Glass", "Carafe")),
+    ),
+    (
+        "Merchandise",
+        "Merch",
+        "Retail",
+        "Cold",
+        None,
+        (800, 4500),
+        _names(
+            ("T-Shirt", "Hoodie", "Trucker Hat", "Dry Rub, 12oz", "BBQ Sauce, 16oz", "Hot Sauce"),
+            ("",),
+        ),
+    ),
+    (
+        "Holiday Specials",
+        "Thanksgiving",
+        "Food",
+        "Grill",
+        None,
+        (2999, 11999),
+        _names(
+            (
+                "Smoked Turkey, Whole",
+                "Turkey Breast",
+                "Cornbread Dressing",
+                "Pecan Pie, Whole",
+                "Cranberry Relish",
+                "Sweet Potato Casserole",
+            ),
+            ("",),
+        ),
+    ),
+    (
+        "Holiday Specials",
+        "Christmas",
+        "Food",
+        "Grill",
+        None,
+        (2999, 14999),
+        _names(
+            ("Prime Rib, Whole", "Honey Ham", "Brisket, Whole", "Smoked Prime Rib, Half"), ("",)
+        ),
+    ),
 )
 _CATERING_TAIL = (
-    ("Catering", "Catering Packs", "Catering", "Grill", None, (8999, 34999), _names(
-        ("Brisket Pack", "Pulled Pork Pack", "Rib Pack", "Chicken Pack", "Combo Pack"),
-        ("Serves 10", "Serves 20", "Serves 40"))),
-    ("Catering", "Catering Sides", "Catering", "Cold", None, (2499, 6999), _names(
-        ("Baked Beans", "Potato Salad", "Mac & Cheese", "Coleslaw", "Banana Pudding", "Sweet Tea"),
-        ("Half Pan", "Full Pan"))),
+    (
+        "Catering",
+        "Catering Packs",
+        "Catering",
+        "Grill",
+        None,
+        (8999, 34999),
+        _names(
+            ("Brisket Pack", "Pulled Pork Pack", "Rib Pack", "Chicken Pack", "Combo Pack"),
+            ("Serves 10", "Serves 20", "Serves 40"),
+        ),
+    ),
+    (
+        "Catering",
+        "Catering Sides",
+        "Catering",
+        "Cold",
+        None,
+        (2499, 6999),
+        _names(
+            (
+                "Baked Beans",
+                "Potato Salad",
+                "Mac & Cheese",
+                "Coleslaw",
+                "Banana Pudding",
+                "Sweet Tea",
+            ),
+            ("Half Pan", "Full Pan"),
+        ),
+    ),
 )
 # Items also listed on a second menu under the same IDs (the report lists them under each).
 _SHARED = (
-    ("Happy Hour", "HH Bites", ("Wings, Buffalo", "Loaded Nachos", "Fried Pickles", "Queso & Chips")),
-    ("Happy Hour", "HH Drinks",
-     ("Draft Lager 16oz", "IPA 16oz", "House Red, Glass", "Margarita (Happy Hour)")),
-    ("Online Ordering", "Sides (OL)", ("Fries", "Sweet Potato Fries", "Mac, Cheese & Bacon", "Coleslaw")),
+    (
+        "Happy Hour",
+        "HH Bites",
+        ("Wings, Buffalo", "Loaded Nachos", "Fried Pickles", "Queso & Chips"),
+    ),
+    (
+        "Happy Hour",
+        "HH Drinks",
+        ("Draft Lager 16oz", "IPA 16oz", "House Red, Glass", "Margarita (Happy Hour)"),
+    ),
+    (
+        "Online Ordering",
+        "Sides (OL)",
+        ("Fries", "Sweet Potato Fries", "Mac, Cheese & Bacon", "Coleslaw"),
+    ),
 )
 # Online-ordering copies: their own items with their own IDs, as Toast's "(OL)" items are.
 _ONLINE_COPIES = (
@@ -573,7 +910,13 @@ GIFT_CARDS_MENU = "Gift Cards"
 OPEN_ITEMS_MENU = "Open Items"
 OPEN_ITEM_GROUPS = ("Open Item", "Open Catering Item")
 # Names a server types for an open item; what the report lists under Open Items when one sells.
-OPEN_ITEM_NAMES = ("Side Of Bacon", "Extra Sauce", "Birthday Candle", "Corkage Fee", "Smoked Sausage Link")
+OPEN_ITEM_NAMES = (
+    "Side Of Bacon",
+    "Extra Sauce",
+    "Birthday Candle",
+    "Corkage Fee",
+    "Smoked Sausage Link",
+)
 OPEN_ITEM_MASTER_ID = "-1"
 OPEN_ITEM_ITEM_ID = "4611686018427387903"  # 2**62 - 1: Toast's synthetic Item ID for open items
 OPEN_ITEM_RATE = 0.006  # of item lines on an ordinary order
@@ -601,8 +944,14 @@ class _Placement:
     open_item: bool = False
 
 
-_HAND_MODIFIERS = {"Burgers": "burger", "Sandwiches": "plate", "Entrees": "plate", "Salads": "salad",
-                   "Appetizers": "sauce", "Cocktails": "spirit"}
+_HAND_MODIFIERS = {
+    "Burgers": "burger",
+    "Sandwiches": "plate",
+    "Entrees": "plate",
+    "Salads": "salad",
+    "Appetizers": "sauce",
+    "Cocktails": "spirit",
+}
 
 
 def _build_menu() -> tuple[tuple[_Placement, ...], dict[str, dict[str, list[int]]]]:
@@ -610,7 +959,9 @@ def _build_menu() -> tuple[tuple[_Placement, ...], dict[str, dict[str, list[int]
     layout: dict[str, dict[str, list[int]]] = {}
 
     def add(placement: _Placement) -> None:
-        layout.setdefault(placement.menu, {}).setdefault(placement.group, []).append(len(placements))
+        layout.setdefault(placement.menu, {}).setdefault(placement.group, []).append(
+            len(placements)
+        )
         placements.append(placement)
 
     hand_ids = [_static_id(1, i) for i in range(len(MENU_ITEMS))]
@@ -618,8 +969,19 @@ def _build_menu() -> tuple[tuple[_Placement, ...], dict[str, dict[str, list[int]
     for i, m in enumerate(MENU_ITEMS):
         master = hand_ids[i if m.master is None else m.master] + 1
         by_name[m.name] = _Placement(
-            m.name, m.menu, m.group, m.category, m.station, m.price, 10.0 * m.popularity, hand_ids[i], master,
-            m.tags, m.plu, None if i % 4 == 3 else f"0{7_300_100_000 + 37 * i}", _HAND_MODIFIERS.get(m.group),
+            m.name,
+            m.menu,
+            m.group,
+            m.category,
+            m.station,
+            m.price,
+            10.0 * m.popularity,
+            hand_ids[i],
+            master,
+            m.tags,
+            m.plu,
+            None if i % 4 == 3 else f"0{7_300_100_000 + 37 * i}",
+            _HAND_MODIFIERS.get(m.group),
         )
     ordered = [*MENU_ITEMS]
     serial = len(MENU_ITEMS)
@@ -634,46 +996,96 @@ def _build_menu() -> tuple[tuple[_Placement, ...], dict[str, dict[str, list[int]
                 never = menu == "Holiday Specials"
                 weight = 0.0 if never or catering else (0.3 if menu == "Merchandise" else 1.0)
                 tail_by_group.setdefault((menu, group), []).append(
-                    _Placement(name, menu, group, category, station, price, weight, item_id, item_id + 1,
-                               modifiers=modifiers, catering=catering)
+                    _Placement(
+                        name,
+                        menu,
+                        group,
+                        category,
+                        station,
+                        price,
+                        weight,
+                        item_id,
+                        item_id + 1,
+                        modifiers=modifiers,
+                        catering=catering,
+                    )
                 )
     # The hand-written items lead their groups; the tail follows, then the other menus.
     for m in ordered:
         add(by_name[m.name])
         for placement in tail_by_group.pop((m.menu, m.group), []):
             add(placement)
-    for (menu, group), tail in list(tail_by_group.items()):
+    for menu, group in list(tail_by_group):
         if menu in ("Food", "Drinks"):
             for placement in tail_by_group.pop((menu, group)):
                 add(placement)
-    for (menu, group), tail in list(tail_by_group.items()):
+    for menu, group in list(tail_by_group):
         if menu == "Weekend Brunch":
             for placement in tail_by_group.pop((menu, group)):
                 add(placement)
     for menu, group, names in _SHARED:
         for name in names:
             base = by_name[name]
-            add(_Placement(base.name, menu, group, base.category, base.station, base.price, base.weight / 8,
-                           base.item_id, base.master_id, base.tags, base.plu, base.sku, base.modifiers))
+            add(
+                _Placement(
+                    base.name,
+                    menu,
+                    group,
+                    base.category,
+                    base.station,
+                    base.price,
+                    base.weight / 8,
+                    base.item_id,
+                    base.master_id,
+                    base.tags,
+                    base.plu,
+                    base.sku,
+                    base.modifiers,
+                )
+            )
     for group, source in _ONLINE_COPIES:
         for k in layout["Food"][source][:6]:
             base = placements[k]
             item_id = _static_id(1, serial)
             serial += 1
-            add(_Placement(
-                f"{base.name}(OL)", "Online Ordering", group, base.category, base.station, base.price,
-                max(base.weight / 6, 0.5), item_id, item_id + 1, base.tags, None, None, base.modifiers,
-            ))
-    for (menu, group), tail in tail_by_group.items():
+            add(
+                _Placement(
+                    f"{base.name}(OL)",
+                    "Online Ordering",
+                    group,
+                    base.category,
+                    base.station,
+                    base.price,
+                    max(base.weight / 6, 0.5),
+                    item_id,
+                    item_id + 1,
+                    base.tags,
+                    None,
+                    None,
+                    base.modifiers,
+                )
+            )
+    for tail in tail_by_group.values():
         for placement in tail:
             add(placement)
     layout[GIFT_CARDS_MENU] = {GIFT_CARDS_MENU: []}
     layout[OPEN_ITEMS_MENU] = {group: [] for group in OPEN_ITEM_GROUPS}
     for name in OPEN_ITEM_NAMES:
         item_id, master_id = OPEN_GROUP_IDS[OPEN_ITEM_GROUPS[0]]
-        add(_Placement(name, OPEN_ITEMS_MENU, OPEN_ITEM_GROUPS[0], "Food", "Grill", 0, 0.0,
-                       -item_id, -master_id,
-                       open_item=True))
+        add(
+            _Placement(
+                name,
+                OPEN_ITEMS_MENU,
+                OPEN_ITEM_GROUPS[0],
+                "Food",
+                "Grill",
+                0,
+                0.0,
+                -item_id,
+                -master_id,
+                open_item=True,
+            )
+        )
     return tuple(placements), layout
 
 
@@ -687,10 +1099,13 @@ GROUP_IDS = {
     for k, (menu, group) in enumerate((m, g) for m, groups in MENU_LAYOUT.items() for g in groups)
 }
 ORDINARY_PLACEMENTS = tuple(i for i, p in enumerate(PLACEMENTS) if p.weight > 0 and not p.open_item)
-ORDINARY_CUM_WEIGHTS = tuple(itertools.accumulate(PLACEMENTS[i].weight for i in ORDINARY_PLACEMENTS))
+ORDINARY_CUM_WEIGHTS = tuple(
+    itertools.accumulate(PLACEMENTS[i].weight for i in ORDINARY_PLACEMENTS)
+)
 CATERING_PLACEMENTS = tuple(i for i, p in enumerate(PLACEMENTS) if p.catering)
 SMALL_ITEMS = tuple(
-    i for i, p in enumerate(PLACEMENTS)
+    i
+    for i, p in enumerate(PLACEMENTS)
     if p.menu in ("Food", "Drinks") and p.weight >= 10 and p.price <= SMALL_ORDER_MAX_PRICE
 )
 OPEN_PLACEMENTS = tuple(i for i, p in enumerate(PLACEMENTS) if p.open_item)
@@ -700,15 +1115,32 @@ OPEN_ITEM_PRICES = (200, 150, 100, 1500, 399)
 # A priced option adds to the item's Gross Price, as Toast's does.
 MODIFIER_GROUPS = {
     "burger": (
-        ("Temperature", 0.9, (("Medium Rare", 0), ("Medium", 0), ("Medium Well", 0), ("Well Done", 0))),
-        ("Add-Ons", 0.25,
-         (("Add Bacon", 200), ("Add Egg", 150), ("Add Avocado", 250), ("Extra Cheese", 100))),
+        (
+            "Temperature",
+            0.9,
+            (("Medium Rare", 0), ("Medium", 0), ("Medium Well", 0), ("Well Done", 0)),
+        ),
+        (
+            "Add-Ons",
+            0.25,
+            (("Add Bacon", 200), ("Add Egg", 150), ("Add Avocado", 250), ("Extra Cheese", 100)),
+        ),
     ),
     "plate": (
-        ("Sauce", 0.6, (("Sweet BBQ", 0), ("Spicy BBQ", 0), ("Mustard BBQ", 0), ("Sauce on the Side", 0))),
-        ("Side Choice", 0.3, (("Side: Fries", 0), ("Side: Coleslaw", 0), ("Side: Mac & Cheese", 150))),
+        (
+            "Sauce",
+            0.6,
+            (("Sweet BBQ", 0), ("Spicy BBQ", 0), ("Mustard BBQ", 0), ("Sauce on the Side", 0)),
+        ),
+        (
+            "Side Choice",
+            0.3,
+            (("Side: Fries", 0), ("Side: Coleslaw", 0), ("Side: Mac & Cheese", 150)),
+        ),
     ),
-    "salad": (("Dressing", 0.9, (("Ranch", 0), ("Blue Cheese", 0), ("Caesar", 0), ("Vinaigrette", 0))),),
+    "salad": (
+        ("Dressing", 0.9, (("Ranch", 0), ("Blue Cheese", 0), ("Caesar", 0), ("Vinaigrette", 0))),
+    ),
     "sauce": (("Sauce", 0.5, (("Ranch", 0), ("Blue Cheese", 0), ("Extra Sauce", 75))),),
     "spirit": (
         ("Style", 0.7, (("Neat", 0), ("Rocks", 0), ("Up", 0))),
@@ -716,7 +1148,9 @@ MODIFIER_GROUPS = {
     ),
 }
 MODIFIER_OPTIONS = tuple(
-    (kind, g, o) for kind, groups in MODIFIER_GROUPS.items() for g in range(len(groups))
+    (kind, g, o)
+    for kind, groups in MODIFIER_GROUPS.items()
+    for g in range(len(groups))
     for o in range(len(groups[g][2]))
 )
 MODIFIER_IDS = {key: _static_id(6, k) for k, key in enumerate(MODIFIER_OPTIONS)}
@@ -747,8 +1181,13 @@ MENU_FRAME = pl.DataFrame(
         "master_id": [p.master_id for p in PLACEMENTS],
         "open_item": [p.open_item for p in PLACEMENTS],
     },
-    schema_overrides={"tags": pl.String, "plu": pl.String, "sku": pl.String, "isd_group": pl.String,
-                      "isd_menu": pl.String},
+    schema_overrides={
+        "tags": pl.String,
+        "plu": pl.String,
+        "sku": pl.String,
+        "isd_group": pl.String,
+        "isd_menu": pl.String,
+    },
 )
 
 
@@ -768,7 +1207,9 @@ def _fixed(units: pl.Expr, scale: int) -> pl.Expr:
     """An integer count of 10**-scale units as exact decimal text: (1234, 2) -> '12.34'."""
     step = 10**scale
     magnitude = units.abs()
-    text = pl.format("{}.{}", magnitude // step, (magnitude % step).cast(pl.String).str.zfill(scale))
+    text = pl.format(
+        "{}.{}", magnitude // step, (magnitude % step).cast(pl.String).str.zfill(scale)
+    )
     return pl.when(units < 0).then(pl.lit("-") + text).otherwise(text)
 
 
@@ -782,7 +1223,9 @@ def _hms(seconds: pl.Expr) -> pl.Expr:
         text = amount.cast(pl.String).str.zfill(2)
         return pl.when(negative & (amount > 0)).then(pl.lit("-") + text).otherwise(text)
 
-    return pl.format("{}:{}:{}", part(magnitude // 3600), part(magnitude % 3600 // 60), part(magnitude % 60))
+    return pl.format(
+        "{}:{}:{}", part(magnitude // 3600), part(magnitude % 3600 // 60), part(magnitude % 60)
+    )
 
 
 def _tax_text(cents: pl.Expr) -> pl.Expr:
@@ -819,7 +1262,13 @@ def _cents_text(cents: int) -> str:
 def _duration_words(seconds: int) -> str:
     """Kitchen `Fulfillment Time` text: `1 day, 2 hours, 1 minute and 6 seconds`."""
     parts = []
-    for unit, size in (("week", 604_800), ("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1)):
+    for unit, size in (
+        ("week", 604_800),
+        ("day", 86_400),
+        ("hour", 3_600),
+        ("minute", 60),
+        ("second", 1),
+    ):
         amount, seconds = divmod(seconds, size)
         if amount:
             parts.append(f"{amount} {unit}{'' if amount == 1 else 's'}")
@@ -855,7 +1304,9 @@ def _render(spec: TableSpec, frame: pl.DataFrame, style: _Style) -> pl.DataFrame
         elif column.kind is Kind.MONEY:
             text = _fixed(value, 2)
         elif column.kind is Kind.QUANTITY:
-            text = value.cast(pl.String) + pl.lit(".0")  # whole quantities as Toast writes them: 1.0
+            text = value.cast(pl.String) + pl.lit(
+                ".0"
+            )  # whole quantities as Toast writes them: 1.0
         elif column.kind is Kind.DURATION_HMS:
             text = _hms(value)
         else:
@@ -906,7 +1357,12 @@ def _opened_second(rng: random.Random) -> int:
 
 
 def _sales(
-    rng: random.Random, business_date: date, n_orders: int, *, small: bool = False, catering: bool = False
+    rng: random.Random,
+    business_date: date,
+    n_orders: int,
+    *,
+    small: bool = False,
+    catering: bool = False,
 ) -> _Sales:
     """Orders -> checks -> payments / item selections / kitchen tickets, plus the item report.
 
@@ -916,8 +1372,16 @@ def _sales(
     n = n_orders
     r = rng.random
     lone = small or catering
-    opened = sorted(_opened_second(rng) for _ in range(n)) if not lone else [int(r() * 3 * 3600) + 14 * 3600]
-    dining = [1] if lone else rng.choices(range(len(DINING_OPTIONS)), cum_weights=DINING_CUM_WEIGHTS, k=n)
+    opened = (
+        sorted(_opened_second(rng) for _ in range(n))
+        if not lone
+        else [int(r() * 3 * 3600) + 14 * 3600]
+    )
+    dining = (
+        [1]
+        if lone
+        else rng.choices(range(len(DINING_OPTIONS)), cum_weights=DINING_CUM_WEIGHTS, k=n)
+    )
     dine_in = [d == 0 for d in dining]
     area = [int(r() * 3) if d else None for d in dine_in]
     table = [None if a is None else f"{AREAS[a][1]}{int(r() * AREAS[a][2]) + 1}" for a in area]
@@ -926,13 +1390,15 @@ def _sales(
     n_checks = [2 if d and g >= 2 and r() < 0.25 else 1 for d, g in zip(dine_in, guests)]
     server = [int(r() * len(SERVERS)) for _ in range(n)]
     to_paid = [
-        int(min(max(rng.gauss(55, 15), 15), 150) * 60) if d else int(r() * 22 * 60) + 180 for d in dine_in
+        int(min(max(rng.gauss(55, 15), 15), 150) * 60) if d else int(r() * 22 * 60) + 180
+        for d in dine_in
     ]
     to_closed = [int(r() * 600) for _ in range(n)]
     # Now and then an order is paid before it was opened (a tab moved, a clock fixed): Toast then
     # writes a negative duration. A catering order is paid days ahead and has no duration at all.
     paid_early = [
-        None if lone or r() >= EARLY_PAID_RATE else 60 + int(r() * EARLY_PAID_MAX_SECONDS) for _ in range(n)
+        None if lone or r() >= EARLY_PAID_RATE else 60 + int(r() * EARLY_PAID_MAX_SECONDS)
+        for _ in range(n)
     ]
     prepaid = [catering] * n
     tax_exempt = [not lone and r() < TAX_EXEMPT_RATE for _ in range(n)]
@@ -947,7 +1413,9 @@ def _sales(
     if catering:
         n_items = [CATERING_ITEMS[0] + int(r() * (CATERING_ITEMS[1] - CATERING_ITEMS[0] + 1))]
     else:
-        n_items = [1] * c if small else rng.choices(range(1, 7), cum_weights=ITEMS_PER_CHECK_CUM, k=c)
+        n_items = (
+            [1] * c if small else rng.choices(range(1, 7), cum_weights=ITEMS_PER_CHECK_CUM, k=c)
+        )
     online = [dining[o] in (2, 3) for o in check_order]
     customer = [int(r() * len(CUSTOMERS)) if on or r() < 0.15 else None for on in online]
     tab = [
@@ -977,13 +1445,17 @@ def _sales(
         for k in range(i_count):
             if r() < OPEN_ITEM_RATE:
                 menu[k] = OPEN_PLACEMENTS[int(r() * len(OPEN_PLACEMENTS))]
-    open_price = [OPEN_ITEM_PRICES[OPEN_PLACEMENTS.index(m)] if PLACEMENTS[m].open_item else 0 for m in menu]
+    open_price = [
+        OPEN_ITEM_PRICES[OPEN_PLACEMENTS.index(m)] if PLACEMENTS[m].open_item else 0 for m in menu
+    ]
     chosen_modifiers, extra = _choose_modifiers(rng, menu)
     if catering:
         qty = [2 + int(r() * 5) for _ in range(i_count)]
     else:
         qty = [1 if small or r() >= 0.07 else 2 for _ in range(i_count)]
-    discount = [int(r() * len(DISCOUNTS)) if not small and r() < 0.06 else None for _ in range(i_count)]
+    discount = [
+        int(r() * len(DISCOUNTS)) if not small and r() < 0.06 else None for _ in range(i_count)
+    ]
     sent_after = [int(r() * 180) if r() < 0.8 else int(r() * 2400) for _ in range(i_count)]
     selection_ids = _daily_ids(4, business_date, rng, i_count)
 
@@ -1025,7 +1497,9 @@ def _sales(
                     "customer": customer,
                     "customer_id": [None if cu is None else CUSTOMER_IDS[cu] for cu in customer],
                     "customer_name": [None if cu is None else CUSTOMERS[cu] for cu in customer],
-                    "customer_email": [None if cu is None else CUSTOMER_EMAILS[cu] for cu in customer],
+                    "customer_email": [
+                        None if cu is None else CUSTOMER_EMAILS[cu] for cu in customer
+                    ],
                     "tab": tab,
                     "pay_type": pay_type,
                     "tip_percent": tip_percent,
@@ -1052,7 +1526,9 @@ def _sales(
                         "selection_id": selection_ids,
                         "qty": qty,
                         "discount_percent": discount_percent,
-                        "discount_reason": [None if d is None else DISCOUNTS[d][1] for d in discount],
+                        "discount_reason": [
+                            None if d is None else DISCOUNTS[d][1] for d in discount
+                        ],
                         "sent_after": sent_after,
                         "line": list(range(i_count)),
                         "extra": [e + o for e, o in zip(extra, open_price)],
@@ -1199,7 +1675,9 @@ def _receipt_code(ids: pl.Expr, length: int) -> pl.Expr:
     base = len(alphabet)
     mixed = (ids % 1_000_000_007) * 7_919 + ids // 1_000_000_007 % 1_000_003
     parts = [
-        (mixed // base**k % base).replace_strict(list(range(base)), list(alphabet), return_dtype=pl.String)
+        (mixed // base**k % base).replace_strict(
+            list(range(base)), list(alphabet), return_dtype=pl.String
+        )
         for k in range(min(length, 7))
     ]
     parts += parts[: length - len(parts)]
@@ -1225,7 +1703,9 @@ def _payments(
                     "gift": [f"{int(r() * 10_000):04d}" for _ in range(p)],
                     "swiped": [r() < 0.85 for _ in range(p)],
                     "partner": [DELIVERY_PARTNERS[int(r() * 2)] for _ in range(p)],
-                    "phone": [None if r() < 0.8 else f"555{int(r() * 10**7):07d}" for _ in range(p)],
+                    "phone": [
+                        None if r() < 0.8 else f"555{int(r() * 10**7):07d}" for _ in range(p)
+                    ],
                     "refund": [r() < 0.003 for _ in range(p)],
                     "refund_after": [86_400 + int(r() * 2 * 86_400) for _ in range(p)],
                     "void_after": [120 + int(r() * 900) for _ in range(p)],
@@ -1257,7 +1737,8 @@ def _payments(
         .otherwise(pl.col("due") - pl.col("due") // 2),
         tip_part=pl.when(first).then(pl.col("tip")).otherwise(0),
         grat_part=pl.when(first).then(pl.col("gratuity")).otherwise(0),
-        paid_at=pl.coalesce("paid_s", pl.col("opened_s") + pl.col("void_after")) + pl.col("position") * 40,
+        paid_at=pl.coalesce("paid_s", pl.col("opened_s") + pl.col("void_after"))
+        + pl.col("position") * 40,
     ).with_columns(pay_total=pl.sum_horizontal("part", "tip_part", "grat_part"))
     credit = pl.col("kind") == "Credit"
     cash = pl.col("kind") == "Cash"
@@ -1283,9 +1764,18 @@ def _payments(
         pl.col("tip_part").alias("Tip"),
         pl.col("grat_part").alias("Gratuity"),
         pl.col("pay_total").alias("Total"),
-        pl.when(credit & pl.col("swiped")).then(pl.col("pay_total")).otherwise(0).alias("Swiped Card Amount"),
-        pl.when(credit & ~pl.col("swiped")).then(pl.col("pay_total")).otherwise(0).alias("Keyed Card Amount"),
-        pl.when(cash).then((pl.col("pay_total") + 499) // 500 * 500).otherwise(0).alias("Amount Tendered"),
+        pl.when(credit & pl.col("swiped"))
+        .then(pl.col("pay_total"))
+        .otherwise(0)
+        .alias("Swiped Card Amount"),
+        pl.when(credit & ~pl.col("swiped"))
+        .then(pl.col("pay_total"))
+        .otherwise(0)
+        .alias("Keyed Card Amount"),
+        pl.when(cash)
+        .then((pl.col("pay_total") + 499) // 500 * 500)
+        .otherwise(0)
+        .alias("Amount Tendered"),
         pl.when(refund).then(pl.lit("PARTIAL")).otherwise(pl.lit("NONE")).alias("Refunded"),
         pl.when(refund)
         .then(_at(business_date, pl.col("paid_at") + pl.col("refund_after")))
@@ -1295,17 +1785,28 @@ def _payments(
         pl.when(pl.col("voided")).then(pl.col("server")).alias("Void User"),
         pl.when(pl.col("voided")).then(pl.col("manager")).alias("Void Approver"),
         pl.when(pl.col("voided")).then(_at(business_date, pl.col("paid_at"))).alias("Void Date"),
-        pl.when(pl.col("voided")).then(pl.lit("VOIDED")).otherwise(pl.lit("CAPTURED")).alias("Status"),
+        pl.when(pl.col("voided"))
+        .then(pl.lit("VOIDED"))
+        .otherwise(pl.lit("CAPTURED"))
+        .alias("Status"),
         pl.col("kind").alias("Type"),
         pl.when(cash)
-        .then(pl.when(pl.col("area") == "Bar").then(pl.lit("Bar Drawer")).otherwise(pl.lit("Front Drawer")))
+        .then(
+            pl.when(pl.col("area") == "Bar")
+            .then(pl.lit("Bar Drawer"))
+            .otherwise(pl.lit("Front Drawer"))
+        )
         .alias("Cash Drawer"),
         pl.when(credit).then(pl.col("card")).alias("Card Type"),
         pl.when(pl.col("kind") == "Other").then(pl.col("partner")).alias("Other Type"),
-        pl.when(pl.col("dining") == "Online Ordering").then(pl.col("customer_email")).alias("Email"),
+        pl.when(pl.col("dining") == "Online Ordering")
+        .then(pl.col("customer_email"))
+        .alias("Email"),
         pl.col("phone").alias("Phone"),
         pl.when(credit).then(pl.col("last4")).alias("Last 4 Card Digits"),
-        pl.when(credit).then((pl.col("pay_total") * 275 + 5_000) // 10_000 + 10).alias("V/MC/D Fees"),
+        pl.when(credit)
+        .then((pl.col("pay_total") * 275 + 5_000) // 10_000 + 10)
+        .alias("V/MC/D Fees"),
         _receipt_code(pl.col("payment_id"), 13).alias("Receipt"),
         pl.when(pl.col("dining").is_in(["Delivery", "Online Ordering"]))
         .then(pl.lit("Online"))
@@ -1400,18 +1901,39 @@ def _cash_entries(rng: random.Random, business_date: date, *, stray: bool = Fals
     """Drawer activity: opening banks, no-sales, pay-outs, a close-out; on a closed day, a no-sale."""
     r = rng.random
 
-    def entry(seconds: int, action: str, drawer: str, employee: str, **values: str | int | None) -> dict:
-        return {"seconds": seconds, "Action": action, "Cash Drawer": drawer, "Employee": employee, **values}
+    def entry(
+        seconds: int, action: str, drawer: str, employee: str, **values: str | int | None
+    ) -> dict:
+        return {
+            "seconds": seconds,
+            "Action": action,
+            "Cash Drawer": drawer,
+            "Employee": employee,
+            **values,
+        }
 
     if stray:
         rows = [
-            entry(10 * 3600 + int(r() * 7 * 3600), "NO_SALE", "Front Drawer", MANAGERS[int(r() * 2)],
-                  Amount=0, **{"No Sale Reason": "Make change", "Comment": "Opened for change, closed day"})
+            entry(
+                10 * 3600 + int(r() * 7 * 3600),
+                "NO_SALE",
+                "Front Drawer",
+                MANAGERS[int(r() * 2)],
+                Amount=0,
+                **{"No Sale Reason": "Make change", "Comment": "Opened for change, closed day"},
+            )
             for _ in range(1 + int(r() * 2))
         ]
     else:
         rows = [
-            entry(10 * 3600 + 45 * 60, "CASH_IN", "Front Drawer", MANAGERS[0], Amount=20_000, Comment="Bank"),
+            entry(
+                10 * 3600 + 45 * 60,
+                "CASH_IN",
+                "Front Drawer",
+                MANAGERS[0],
+                Amount=20_000,
+                Comment="Bank",
+            ),
             entry(10 * 3600 + 50 * 60, "CASH_IN", "Bar Drawer", MANAGERS[0], Amount=15_000),
         ]
         for _ in range(int(r() * 4)):
@@ -1419,15 +1941,22 @@ def _cash_entries(rng: random.Random, business_date: date, *, stray: bool = Fals
             reason = ("Make change", "Customer request")[int(r() * 2)]
             server = SERVERS[int(r() * len(SERVERS))]
             seconds = 11 * 3600 + int(r() * 12 * 3600)
-            rows.append(entry(seconds, "NO_SALE", drawer, server, Amount=0, **{"No Sale Reason": reason}))
+            rows.append(
+                entry(seconds, "NO_SALE", drawer, server, Amount=0, **{"No Sale Reason": reason})
+            )
         for _ in range(int(r() * 3)):
             reason = ("Produce run", "Ice", "Cleaning, supplies")[int(r() * 3)]
-            rows.append(entry(
-                11 * 3600 + int(r() * 10 * 3600), "PAY_OUT", "Front Drawer", MANAGERS[int(r() * 2)],
-                Amount=1_500 + int(r() * 6_500),
-                Comment='Bought ice for the "walk-in"' if reason == "Ice" else None,
-                **{"Payout Reason": reason, "Employee 2": SERVERS[int(r() * len(SERVERS))]},
-            ))
+            rows.append(
+                entry(
+                    11 * 3600 + int(r() * 10 * 3600),
+                    "PAY_OUT",
+                    "Front Drawer",
+                    MANAGERS[int(r() * 2)],
+                    Amount=1_500 + int(r() * 6_500),
+                    Comment='Bought ice for the "walk-in"' if reason == "Ice" else None,
+                    **{"Payout Reason": reason, "Employee 2": SERVERS[int(r() * len(SERVERS))]},
+                )
+            )
         close = ("CLOSE_OUT_EXACT", "CLOSE_OUT_OVERAGE", "CLOSE_OUT_SHORTAGE")[int(r() * 3)]
         counted = 30_000 + int(r() * 90_000)
         rows.append(entry(25 * 3600 + 50 * 60, close, "Front Drawer", MANAGERS[1], Amount=counted))
@@ -1465,18 +1994,67 @@ def _choose_modifiers(
 
 
 MODIFIER_HEADERS = (
-    "Location", "Order Id", "Order #", "Sent Date", "Order Date", "Check Id", "Server", "Table",
-    "Dining Area", "Service", "Dining Option", "Item Selection Id", "Modifier Id", "Master Id",
-    "Modifier SKU", "Modifier PLU", "Modifier", "Option Group ID", "Option Group Name",
-    "Parent Menu Selection Item ID", "Parent Menu Selection", "Sales Category", "Gross Price", "Discount",
-    "Net Price", "Qty", "Void?", "Void Reason ID", "Void Reason",
+    "Location",
+    "Order Id",
+    "Order #",
+    "Sent Date",
+    "Order Date",
+    "Check Id",
+    "Server",
+    "Table",
+    "Dining Area",
+    "Service",
+    "Dining Option",
+    "Item Selection Id",
+    "Modifier Id",
+    "Master Id",
+    "Modifier SKU",
+    "Modifier PLU",
+    "Modifier",
+    "Option Group ID",
+    "Option Group Name",
+    "Parent Menu Selection Item ID",
+    "Parent Menu Selection",
+    "Sales Category",
+    "Gross Price",
+    "Discount",
+    "Net Price",
+    "Qty",
+    "Void?",
+    "Void Reason ID",
+    "Void Reason",
 )
 TIME_ENTRY_HEADERS = (
-    "Location", "Location Code", "Id", "GUID", "Employee Id", "Employee GUID", "Employee External Id",
-    "Employee", "Job Id", "Job GUID", "Job Code", "Job Title", "In Date", "Out Date", "Auto Clock-out",
-    "Total Hours", "Unpaid Break Time", "Paid Break Time", "Payable Hours", "Cash Tips Declared",
-    "Non Cash Tips", "Total Gratuity", "Total Tips", "Tips Withheld", "Wage", "Regular Hours",
-    "Overtime Hours", "Regular Pay", "Overtime Pay", "Total Pay",
+    "Location",
+    "Location Code",
+    "Id",
+    "GUID",
+    "Employee Id",
+    "Employee GUID",
+    "Employee External Id",
+    "Employee",
+    "Job Id",
+    "Job GUID",
+    "Job Code",
+    "Job Title",
+    "In Date",
+    "Out Date",
+    "Auto Clock-out",
+    "Total Hours",
+    "Unpaid Break Time",
+    "Paid Break Time",
+    "Payable Hours",
+    "Cash Tips Declared",
+    "Non Cash Tips",
+    "Total Gratuity",
+    "Total Tips",
+    "Tips Withheld",
+    "Wage",
+    "Regular Hours",
+    "Overtime Hours",
+    "Regular Pay",
+    "Overtime Pay",
+    "Total Pay",
 )
 
 
@@ -1503,7 +2081,9 @@ def _modifier_selections(
         modifier=pl.Series(names),
         modifier_gross=pl.Series(prices) * pl.col("qty"),
     )
-    sent = _at(business_date, pl.col("opened_s") + pl.col("sent_after")).dt.strftime(TIMESTAMP_FORMAT)
+    sent = _at(business_date, pl.col("opened_s") + pl.col("sent_after")).dt.strftime(
+        TIMESTAMP_FORMAT
+    )
     money = _fixed(pl.col("modifier_gross"), 2)
     return frame.select(
         pl.lit(LOCATION_NAME).alias("Location"),
@@ -1543,8 +2123,27 @@ def _modifier_selections(
 _REPORT_HEADERS = tuple(c.header for c in ALL_ITEMS_REPORT.columns)
 _FIGURE_HEADERS = _REPORT_HEADERS[8:]
 # Figures of a row that sold nothing: what the real file writes on every unsold row.
-_UNSOLD = ("0.00", "0.0", "0.0", "0.00", "0.0", "0.0", "0.00", "0.0", "0.00", "0.00", "0.00", "0",
-           "0", "0", "0", "0", "0", "0", "0")
+_UNSOLD = (
+    "0.00",
+    "0.0",
+    "0.0",
+    "0.00",
+    "0.0",
+    "0.0",
+    "0.00",
+    "0.0",
+    "0.00",
+    "0.00",
+    "0.00",
+    "0",
+    "0",
+    "0",
+    "0",
+    "0",
+    "0",
+    "0",
+    "0",
+)
 # The Gift Cards rows as the real file writes them (a few shares are 0.0 rather than 0).
 _GIFT_CARDS_MENU_FIGURES = (*_UNSOLD[:12], "0.0", "0", "0", "0.0", "0", "0", "0.0")
 _GIFT_CARDS_GROUP_FIGURES = (*_UNSOLD[:12], "0", "0", "0", "0.0", "0", "0", "0.0")
@@ -1582,7 +2181,9 @@ def _share(part: float, whole: float, active: bool) -> str:
     return _java_double(part / whole)
 
 
-def _figures(level: int, row: _Tally, parents: Sequence[_Tally], *, group_rounding: bool) -> tuple[str, ...]:
+def _figures(
+    level: int, row: _Tally, parents: Sequence[_Tally], *, group_rounding: bool
+) -> tuple[str, ...]:
     """The 19 figures of a report row; `parents` are the total, menu and group rows above it.
 
     Shares are fractions written as Java doubles: the (incl voids) shares and `% of Ttl # Orders`
@@ -1644,12 +2245,20 @@ def _all_items_report(items: pl.DataFrame | None) -> pl.DataFrame:
     tallies: dict[object, _Tally] = {}
     total = _Tally()
     columns = items.select("menu_index", "qty", "gross", "discount", "voided", "order")
-    for placement, qty, gross, discount, voided, order in zip(*(c.to_list() for c in columns.get_columns())):
+    for placement, qty, gross, discount, voided, order in zip(
+        *(c.to_list() for c in columns.get_columns())
+    ):
         p = PLACEMENTS[placement]
-        for key in ((p.menu,), (p.menu, p.group), (p.menu, p.group, p.name if p.open_item else placement)):
+        for key in (
+            (p.menu,),
+            (p.menu, p.group),
+            (p.menu, p.group, p.name if p.open_item else placement),
+        ):
             tallies.setdefault(key, _Tally()).add(qty, gross, discount, voided, order)
         total.add(qty, gross, discount, voided, order)
-    rows = [("", "", "", "ALL MENUS", "", "", "", "", *_figures(0, total, [], group_rounding=False))]
+    rows = [
+        ("", "", "", "ALL MENUS", "", "", "", "", *_figures(0, total, [], group_rounding=False))
+    ]
     for menu, groups in MENU_LAYOUT.items():
         menu_tally = tallies.get((menu,), _Tally())
         if menu == GIFT_CARDS_MENU:
@@ -1666,7 +2275,9 @@ def _all_items_report(items: pl.DataFrame | None) -> pl.DataFrame:
             else:
                 item_id, master_id = GROUP_IDS[(menu, group)]
             parent = str(master_id)
-            figures = _figures(2, group_tally, [total, menu_tally], group_rounding=menu != OPEN_ITEMS_MENU)
+            figures = _figures(
+                2, group_tally, [total, menu_tally], group_rounding=menu != OPEN_ITEMS_MENU
+            )
             rows.append((parent, str(item_id), "", menu, group, "", "", "", *figures))
             line = [total, menu_tally, group_tally]
             if menu == OPEN_ITEMS_MENU:
@@ -1674,22 +2285,49 @@ def _all_items_report(items: pl.DataFrame | None) -> pl.DataFrame:
                     tally = tallies.get((menu, group, open_name))
                     if tally is not None:
                         figures = _figures(3, tally, line, group_rounding=False)
-                        rows.append((OPEN_ITEM_MASTER_ID, OPEN_ITEM_ITEM_ID, parent, menu, group, "",
-                                     open_name, "", *figures))
+                        rows.append(
+                            (
+                                OPEN_ITEM_MASTER_ID,
+                                OPEN_ITEM_ITEM_ID,
+                                parent,
+                                menu,
+                                group,
+                                "",
+                                open_name,
+                                "",
+                                *figures,
+                            )
+                        )
                 continue
             for k in members:
                 p = PLACEMENTS[k]
                 tally = tallies.get((menu, group, k))
-                figures = _UNSOLD if tally is None else _figures(3, tally, line, group_rounding=False)
-                rows.append((str(p.master_id), str(p.item_id), parent, menu, group, "", p.name, p.tags or "",
-                             *figures))
+                figures = (
+                    _UNSOLD if tally is None else _figures(3, tally, line, group_rounding=False)
+                )
+                rows.append(
+                    (
+                        str(p.master_id),
+                        str(p.item_id),
+                        parent,
+                        menu,
+                        group,
+                        "",
+                        p.name,
+                        p.tags or "",
+                        *figures,
+                    )
+                )
     return _report_frame(rows)
 
 
 def _report_frame(rows: Sequence[Sequence[str]]) -> pl.DataFrame:
     columns = list(zip(*rows))
     return pl.DataFrame(
-        {h: [v if v != "" else None for v in column] for h, column in zip(_REPORT_HEADERS, columns)},
+        {
+            h: [v if v != "" else None for v in column]
+            for h, column in zip(_REPORT_HEADERS, columns)
+        },
         schema={h: pl.String for h in _REPORT_HEADERS},
     )
 
@@ -1700,10 +2338,20 @@ _ZERO_REPORT: list[pl.DataFrame] = []
 def _zero_report() -> pl.DataFrame:
     """A day without sales: the whole menu, every figure zero (built once, the same every day)."""
     if not _ZERO_REPORT:
-        _ZERO_REPORT.append(_all_items_report(pl.DataFrame(
-            schema={"menu_index": pl.Int64, "qty": pl.Int64, "gross": pl.Int64, "discount": pl.Int64,
-                    "voided": pl.Boolean, "order": pl.Int64}
-        )))
+        _ZERO_REPORT.append(
+            _all_items_report(
+                pl.DataFrame(
+                    schema={
+                        "menu_index": pl.Int64,
+                        "qty": pl.Int64,
+                        "gross": pl.Int64,
+                        "discount": pl.Int64,
+                        "voided": pl.Boolean,
+                        "order": pl.Int64,
+                    }
+                )
+            )
+        )
     return _ZERO_REPORT[0]
 
 
@@ -1744,38 +2392,41 @@ def _time_entries(rng: random.Random, business_date: date) -> pl.DataFrame:
         hours = _cents_text(payable * 100 // 60)
         tips = int(r() * 9000) if title == "Server" else 0
         pay = None if wage is None else _cents_text(payable * wage // 60)
-        rows.append({
-            "Location": LOCATION_NAME,
-            "Location Code": LOCATION_CODE,
-            "Id": None,
-            "GUID": _guid(rng),
-            "Employee Id": str(_static_id(8, staff)),
-            "Employee GUID": STAFF_GUIDS[staff],
-            "Employee External Id": str(1001 + staff),
-            "Employee": person if ", " in person else ", ".join(reversed(person.split(" ", 1))),
-            "Job Id": str(_static_id(9, job)),
-            "Job GUID": JOB_GUIDS[job],
-            "Job Code": code,
-            "Job Title": title,
-            "In Date": datetime.combine(business_date, time()) + timedelta(seconds=start),
-            "Out Date": datetime.combine(business_date, time()) + timedelta(seconds=start + minutes * 60),
-            "Auto Clock-out": "Yes" if auto else "No",
-            "Total Hours": _cents_text(minutes * 100 // 60),
-            "Unpaid Break Time": _cents_text(unpaid * 100 // 60),
-            "Paid Break Time": "0.00",
-            "Payable Hours": hours,
-            "Cash Tips Declared": None,
-            "Non Cash Tips": _cents_text(tips),
-            "Total Gratuity": "0.00",
-            "Total Tips": _cents_text(tips),
-            "Tips Withheld": _cents_text(tips * 35 // 1000),
-            "Wage": None if wage is None else _cents_text(wage),
-            "Regular Hours": hours,
-            "Overtime Hours": "0.00",
-            "Regular Pay": pay,
-            "Overtime Pay": None if wage is None else "0.00",
-            "Total Pay": pay,
-        })
+        rows.append(
+            {
+                "Location": LOCATION_NAME,
+                "Location Code": LOCATION_CODE,
+                "Id": None,
+                "GUID": _guid(rng),
+                "Employee Id": str(_static_id(8, staff)),
+                "Employee GUID": STAFF_GUIDS[staff],
+                "Employee External Id": str(1001 + staff),
+                "Employee": person if ", " in person else ", ".join(reversed(person.split(" ", 1))),
+                "Job Id": str(_static_id(9, job)),
+                "Job GUID": JOB_GUIDS[job],
+                "Job Code": code,
+                "Job Title": title,
+                "In Date": datetime.combine(business_date, time()) + timedelta(seconds=start),
+                "Out Date": datetime.combine(business_date, time())
+                + timedelta(seconds=start + minutes * 60),
+                "Auto Clock-out": "Yes" if auto else "No",
+                "Total Hours": _cents_text(minutes * 100 // 60),
+                "Unpaid Break Time": _cents_text(unpaid * 100 // 60),
+                "Paid Break Time": "0.00",
+                "Payable Hours": hours,
+                "Cash Tips Declared": None,
+                "Non Cash Tips": _cents_text(tips),
+                "Total Gratuity": "0.00",
+                "Total Tips": _cents_text(tips),
+                "Tips Withheld": _cents_text(tips * 35 // 1000),
+                "Wage": None if wage is None else _cents_text(wage),
+                "Regular Hours": hours,
+                "Overtime Hours": "0.00",
+                "Regular Pay": pay,
+                "Overtime Pay": None if wage is None else "0.00",
+                "Total Pay": pay,
+            }
+        )
     rows.sort(key=lambda row: row["In Date"])
     ids = _daily_ids(8, business_date, rng, len(rows))
     for row, entry_id in zip(rows, ids):
@@ -1796,7 +2447,9 @@ def _accounting_report(business_date: date) -> bytes:
     header[30:32] = (9).to_bytes(2, "little")  # sector shift
     header[32:34] = (6).to_bytes(2, "little")  # mini sector shift
     header[76:512] = b"\xff" * 436  # unused DIFAT entries
-    body = f"Accounting report {business_date:%m/%d/%Y} {LOCATION_NAME}".encode().ljust(1024, b"\x00")
+    body = f"Accounting report {business_date:%m/%d/%Y} {LOCATION_NAME}".encode().ljust(
+        1024, b"\x00"
+    )
     return bytes(header) + body
 
 
@@ -1815,8 +2468,11 @@ _MENU_JSON = json.dumps(
                     {
                         "name": group,
                         "items": [
-                            {"name": PLACEMENTS[k].name, "itemId": str(PLACEMENTS[k].item_id),
-                             "price": PLACEMENTS[k].price / 100}
+                            {
+                                "name": PLACEMENTS[k].name,
+                                "itemId": str(PLACEMENTS[k].item_id),
+                                "price": PLACEMENTS[k].price / 100,
+                            }
                             for k in members
                         ],
                     }
@@ -1930,7 +2586,9 @@ class _DayWriter:
         elif delivery == "stray_rows":
             tables = dict(empty)
             if plan.random() < 0.5 and CASH_ENTRIES.table in own:
-                tables[CASH_ENTRIES.table] = _cash_entries(self.streams.sales, business_date, stray=True)
+                tables[CASH_ENTRIES.table] = _cash_entries(
+                    self.streams.sales, business_date, stray=True
+                )
             else:
                 sales = _sales(self.streams.sales, business_date, 1, small=True)
                 tables.update(sales.tables)
@@ -1940,7 +2598,9 @@ class _DayWriter:
             present = plan.sample(own_tables, 1 + int(plan.random() * min(3, len(own_tables))))
             tables = {t: empty[t] for t in present}
             if CASH_ENTRIES.table in tables and plan.random() < 0.5:
-                tables[CASH_ENTRIES.table] = _cash_entries(self.streams.sales, business_date, stray=True)
+                tables[CASH_ENTRIES.table] = _cash_entries(
+                    self.streams.sales, business_date, stray=True
+                )
         rows = {}
         for spec in self.specs:
             if spec.table in tables:
@@ -1971,7 +2631,11 @@ class _DayWriter:
         elif kind in ("nul_byte", "latin1", "cut_short"):
             column = "Server"
         elif kind == "bad_value":
-            column = "Amount" if plan.random() < 0.5 else ("Opened" if spec is ORDER_DETAILS else "Paid Date")
+            column = (
+                "Amount"
+                if plan.random() < 0.5
+                else ("Opened" if spec is ORDER_DETAILS else "Paid Date")
+            )
         else:
             column = spec.key_columns[0].header
         return _Damage(kind, file, row, column)
@@ -2012,12 +2676,16 @@ class _DayWriter:
             elif kind == "missing_optional_column":
                 spec = rng.choice(specs)
                 optional = [
-                    c.header for c in spec.columns if c.kind is Kind.TEXT and not (c.key or c.required)
+                    c.header
+                    for c in spec.columns
+                    if c.kind is Kind.TEXT and not (c.key or c.required)
                 ]
                 shape(spec).drop = rng.choice(optional)
                 notes.append(f"missing_optional_column:{spec.file_name}:{shape(spec).drop}")
             elif kind == "docs_timestamps":
-                spec = rng.choice([s for s in specs if any(c.kind is Kind.TIMESTAMP for c in s.columns)])
+                spec = rng.choice(
+                    [s for s in specs if any(c.kind is Kind.TIMESTAMP for c in s.columns)]
+                )
                 style = shape(spec).style
                 shape(spec).style = _Style(DOCS_TIMESTAMP_FORMAT, style.true, style.false)
                 notes.append(f"docs_timestamps:{spec.file_name}")
@@ -2089,9 +2757,13 @@ class _DayWriter:
 
     def _stamp_times(self, business_date: date) -> None:
         """Files land within the hour after the next morning's closeout, as Toast writes them."""
-        closeout = datetime.combine(business_date + timedelta(days=1), time(CLOSEOUT_HOUR), tzinfo=self.zone)
+        closeout = datetime.combine(
+            business_date + timedelta(days=1), time(CLOSEOUT_HOUR), tzinfo=self.zone
+        )
         for path in sorted(self.folder.iterdir()):
-            moment = (closeout + timedelta(minutes=5 + int(self.streams.plan.random() * 50))).timestamp()
+            moment = (
+                closeout + timedelta(minutes=5 + int(self.streams.plan.random() * 50))
+            ).timestamp()
             os.utime(path, (moment, moment))
         latest = (closeout + timedelta(minutes=56)).timestamp()
         os.utime(self.folder, (latest, latest))
@@ -2146,7 +2818,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--location-id", default="185129")
     parser.add_argument("--timezone", default="America/Chicago")
     parser.add_argument(
-        "--closed-weekdays", default="", help="comma-separated Python weekday numbers, e.g. 0,1: Mon, Tue"
+        "--closed-weekdays",
+        default="",
+        help="comma-separated Python weekday numbers, e.g. 0,1: Mon, Tue",
     )
     parser.add_argument("--holiday-country", default="US", help="'none' for no holiday closures")
     parser.add_argument("--random-closure-rate", type=float, default=0.03)
@@ -2178,7 +2852,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     manifest = args.out_dir / "manifest.json"
     export.write_manifest(manifest)
     closed = sum(d.status == "closed" for d in export.days)
-    print(f"{len(export.days)} business dates ({closed} closed) in {export.location_dir}; see {manifest}")
+    print(
+        f"{len(export.days)} business dates ({closed} closed) in {export.location_dir}; see {manifest}"
+    )
     return 0
 
 

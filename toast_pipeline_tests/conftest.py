@@ -2,17 +2,17 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import date
 from contextlib import ExitStack
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from toast_pipeline_dev.sample import SampleExport, generate_export
-from toast_pipeline_dev.local_sftp import LocalSFTPServer, serve
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.sftp import SFTPExportSource
+from toast_pipeline_dev.local_sftp import LocalSFTPServer, serve
+from toast_pipeline_dev.sample import SampleExport, generate_export
 
 pytest_plugins = ["toast_pipeline_tests.warehouses"]
 

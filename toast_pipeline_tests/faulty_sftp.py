@@ -52,7 +52,9 @@ def read_journal(path: Path) -> list[dict]:
 @contextmanager
 def serve_faulty(root: Path, keys: Path, faults: Faults) -> Iterator[LocalSFTPServer]:
     """The server on ``root`` with these faults, for the duration of the block."""
-    with serve(root, keys, module=__name__, extra_args=["--faults", json.dumps(asdict(faults))]) as server:
+    with serve(
+        root, keys, module=__name__, extra_args=["--faults", json.dumps(asdict(faults))]
+    ) as server:
         yield server
 
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY
 from toast_pipeline.definitions import DAILY_JOB, build_definitions
-from toast_pipeline.toast.specs import TABLE_SPECS, TRANSACTION_SPECS
+from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
+from toast_pipeline.toast.specs import TABLE_SPECS, TRANSACTION_SPECS
 from toast_pipeline_tests.warehouses import WAREHOUSES
 
 REAL_DAY_DIR = Path(__file__).parent / "fixtures" / "real-export" / "57138" / "20250521"
@@ -48,7 +48,9 @@ def serve_folder(root: Path, files: dict[str, bytes], sftp_server_factory):
 
 def run_day(server, sftp_source_factory, archive, warehouse):
     settings = LocationSettings(location_id=LOCATION, start_date=DAY, timezone="America/New_York")
-    definitions = build_definitions(settings, source=sftp_source_factory(server), archive=archive, warehouse=warehouse)
+    definitions = build_definitions(
+        settings, source=sftp_source_factory(server), archive=archive, warehouse=warehouse
+    )
     with dg.instance_for_test() as instance:
         result = definitions.resolve_job_def(DAILY_JOB).execute_in_process(
             partition_key=DAY.isoformat(), instance=instance, raise_on_error=False
@@ -76,10 +78,14 @@ def load_into_fresh_warehouse(request, files: dict[str, bytes]):
         warehouse = DuckDBWarehouse(path=str(tmp / "toast.duckdb"))
     else:
         emulator = request.getfixturevalue("bigquery_emulator")
-        warehouse = BigQueryWarehouse(project=emulator.project, dataset=f"real_{uuid.uuid4().hex[:10]}")
+        warehouse = BigQueryWarehouse(
+            project=emulator.project, dataset=f"real_{uuid.uuid4().hex[:10]}"
+        )
     server = serve_folder(tmp / "export", files, request.getfixturevalue("sftp_server_factory"))
     archive = LocalRawArchive(path=str(tmp / "raw"))
-    return run_day(server, request.getfixturevalue("sftp_source_factory"), archive, warehouse), warehouse
+    return run_day(
+        server, request.getfixturevalue("sftp_source_factory"), archive, warehouse
+    ), warehouse
 
 
 @pytest.fixture(scope="module", params=WAREHOUSES)
@@ -97,15 +103,27 @@ def test_every_data_row_of_the_seven_files_is_loaded(real_day_result):
     result, warehouse = real_day_result
     assert result.success
     for spec in TABLE_SPECS:
-        assert loaded(warehouse, spec.table, "count(*)").item() == len(records(spec.file_name)), spec.table
+        assert loaded(warehouse, spec.table, "count(*)").item() == len(records(spec.file_name)), (
+            spec.table
+        )
 
 
 def test_order_totals_to_the_cent(real_day_result):
     _, warehouse = real_day_result
-    in_file = {r["Order Id"]: (Decimal(r["Amount"]), Decimal(r["Total"])) for r in records("OrderDetails.csv")}
-    stored = {oid: (amount, total) for oid, amount, total in loaded(warehouse, "order_details", "order_id, amount, total").rows()}
+    in_file = {
+        r["Order Id"]: (Decimal(r["Amount"]), Decimal(r["Total"]))
+        for r in records("OrderDetails.csv")
+    }
+    stored = {
+        oid: (amount, total)
+        for oid, amount, total in loaded(
+            warehouse, "order_details", "order_id, amount, total"
+        ).rows()
+    }
     assert stored == in_file
-    assert sum(t for _, t in stored.values()) == sum(Decimal(r["Total"]) for r in records("OrderDetails.csv"))
+    assert sum(t for _, t in stored.values()) == sum(
+        Decimal(r["Total"]) for r in records("OrderDetails.csv")
+    )
 
 
 def test_eight_decimal_item_tax_is_exact(real_day_result):
@@ -140,10 +158,18 @@ def test_the_real_day_is_open_and_its_other_files_are_listed_as_ignored(real_day
     assert loaded(warehouse, "business_days", "status, files_found").rows() == [("open", 7)]
     [evaluation] = result.get_asset_check_evaluations()
     assert evaluation.passed
-    assert evaluation.metadata["records"].value == sum(len(records(s.file_name)) for s in TRANSACTION_SPECS)
-    days = next(m for m in result.asset_materializations_for_node("toast_export") if m.asset_key == BUSINESS_DAYS_KEY)
+    assert evaluation.metadata["records"].value == sum(
+        len(records(s.file_name)) for s in TRANSACTION_SPECS
+    )
+    days = next(
+        m
+        for m in result.asset_materializations_for_node("toast_export")
+        if m.asset_key == BUSINESS_DAYS_KEY
+    )
     notes = days.metadata["drift_notes"].value
-    assert [n for n in notes if n.startswith("other file ignored")] == [f"other file ignored: {n}" for n in OTHER_FILES]
+    assert [n for n in notes if n.startswith("other file ignored")] == [
+        f"other file ignored: {n}" for n in OTHER_FILES
+    ]
 
 
 def closed_day_files() -> dict[str, bytes]:
@@ -156,7 +182,21 @@ def closed_day_files() -> dict[str, bytes]:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(report[0]), lineterminator="\r\n")
     writer.writeheader()
-    figures = [h for h in report[0] if h not in ("Master ID", "Item ID", "Parent ID", "Menu Name", "Menu Group", "Subgroup", "Menu Item", "Tags")]
+    figures = [
+        h
+        for h in report[0]
+        if h
+        not in (
+            "Master ID",
+            "Item ID",
+            "Parent ID",
+            "Menu Name",
+            "Menu Group",
+            "Subgroup",
+            "Menu Item",
+            "Tags",
+        )
+    ]
     for row in report:
         writer.writerow({**row, **{h: "0" for h in figures}})
     files["AllItemsReport.csv"] = out.getvalue().encode()
@@ -166,8 +206,12 @@ def closed_day_files() -> dict[str, bytes]:
 def test_a_real_shaped_closed_day_is_closed_with_its_menu_listing_kept(closed_day_result):
     result, warehouse = closed_day_result
     assert result.success
-    assert loaded(warehouse, "business_days", "status, closure_reason").rows() == [("closed", "low_activity")]
-    assert loaded(warehouse, "all_items_report", "count(*)").item() == len(records("AllItemsReport.csv"))
+    assert loaded(warehouse, "business_days", "status, closure_reason").rows() == [
+        ("closed", "low_activity")
+    ]
+    assert loaded(warehouse, "all_items_report", "count(*)").item() == len(
+        records("AllItemsReport.csv")
+    )
     markers = {
         spec.table: warehouse.query(
             f"SELECT count(*) FROM {warehouse.table(spec.table)} WHERE business_date = DATE '{DAY}' AND closure_indicator"
@@ -181,15 +225,21 @@ def test_the_fixture_is_the_real_day_byte_for_byte():
     """CRLF line ends and no BOM, as Toast writes them; a copy saved through an editor would not be."""
     for spec in TABLE_SPECS:
         data = (REAL_DAY_DIR / spec.file_name).read_bytes()
-        assert not data.startswith(b"\xef\xbb\xbf") and data.count(b"\r\n") == data.count(b"\n"), spec.file_name
+        assert not data.startswith(b"\xef\xbb\xbf") and data.count(b"\r\n") == data.count(b"\n"), (
+            spec.file_name
+        )
 
 
 def test_prepaid_orders_have_no_duration_and_it_stays_null(real_day_result):
     """Catering orders paid days before they open (Paid 5/14, Opened 5/21) carry an empty
     `Duration (Opened to Paid)`, not a negative one."""
     _, warehouse = real_day_result
-    in_file = {r["Order Id"] for r in records("OrderDetails.csv") if not r["Duration (Opened to Paid)"]}
+    in_file = {
+        r["Order Id"] for r in records("OrderDetails.csv") if not r["Duration (Opened to Paid)"]
+    }
     assert in_file
-    stored = loaded(warehouse, "order_details", "order_id, paid < opened AS prepaid, duration_opened_to_paid")
+    stored = loaded(
+        warehouse, "order_details", "order_id, paid < opened AS prepaid, duration_opened_to_paid"
+    )
     assert {oid for oid, _, seconds in stored.rows() if seconds is None} == in_file
     assert all(prepaid for oid, prepaid, _ in stored.rows() if oid in in_file)

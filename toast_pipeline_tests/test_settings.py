@@ -16,8 +16,14 @@ def test_run_retries_can_be_turned_off():
 
 
 def test_settings_from_environment_accept_basic_dates():
-    env = {"TOAST_LOCATION_ID": "42", "TOAST_START_DATE": "20240105", "TOAST_TIMEZONE": "Europe/Paris"}
-    assert LocationSettings.from_env(env) == LocationSettings("42", date(2024, 1, 5), "Europe/Paris")
+    env = {
+        "TOAST_LOCATION_ID": "42",
+        "TOAST_START_DATE": "20240105",
+        "TOAST_TIMEZONE": "Europe/Paris",
+    }
+    assert LocationSettings.from_env(env) == LocationSettings(
+        "42", date(2024, 1, 5), "Europe/Paris"
+    )
 
 
 @pytest.mark.parametrize(
@@ -27,7 +33,10 @@ def test_settings_from_environment_accept_basic_dates():
         ({"TOAST_START_DATE": "04/01/2024"}, "TOAST_START_DATE must be YYYY-MM-DD"),
         ({"TOAST_WAREHOUSE": "snowflake"}, "TOAST_WAREHOUSE must be 'duckdb'"),
         ({"TOAST_RUN_RETRIES": "-1"}, "TOAST_RUN_RETRIES must be a whole number of at least 0"),
-        ({"TOAST_BACKFILL_BATCH_SIZE": "0"}, "TOAST_BACKFILL_BATCH_SIZE must be a whole number of at least 1"),
+        (
+            {"TOAST_BACKFILL_BATCH_SIZE": "0"},
+            "TOAST_BACKFILL_BATCH_SIZE must be a whole number of at least 1",
+        ),
     ],
 )
 def test_bad_settings_are_clear_errors(env, message):

@@ -24,9 +24,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
-from toast_pipeline_dev.sample import SampleExport
 from toast_pipeline.commands.graphql_client import backfill_status, closure_results
-from toast_pipeline_tests.commands.test_graphql_client import PROJECT_ROOT, free_port, wait_until_serving
+from toast_pipeline_dev.sample import SampleExport
+from toast_pipeline_tests.commands.test_graphql_client import (
+    PROJECT_ROOT,
+    free_port,
+    wait_until_serving,
+)
 
 # 04-01 and 04-04 are open; 04-02 has no folder and 04-03 header-only files (both closed).
 DATES = ["2024-04-01", "2024-04-02", "2024-04-03", "2024-04-04"]
@@ -98,13 +102,23 @@ def dagster_dev(tmp_path: Path, sample_env: dict[str, str]) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, **sample_env, "TOAST_SENSOR_INTERVAL_SECONDS": "3600"}
     command = [
-        str(Path(sys.executable).with_name("dagster")), "dev",
-        "-h", "127.0.0.1", "-p", str(port), "-m", "toast_pipeline.definitions",
+        str(Path(sys.executable).with_name("dagster")),
+        "dev",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-m",
+        "toast_pipeline.definitions",
     ]
     log_path = tmp_path / "dagster-dev.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:
@@ -255,9 +269,9 @@ def read_check_results(page: Page, truth: dict[str, str], shots: Screenshots) ->
             pane.get_by_text(shown, exact=True),
             f"{day} is {truth[day]} in the export: its check result should say {shown}",
         ).to_be_visible()
-        expect(
-            pane.get_by_text(other, exact=True), f"{day} should not say {other}"
-        ).to_have_count(0)
+        expect(pane.get_by_text(other, exact=True), f"{day} should not say {other}").to_have_count(
+            0
+        )
         expect(
             metadata_value(pane, "status"), f"{day}'s evaluation metadata says status {truth[day]}"
         ).to_have_text(truth[day])

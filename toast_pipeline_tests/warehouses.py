@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from google.cloud import bigquery
 
-from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
-from toast_pipeline_dev.local_bigquery import EmulatorUnavailable, LocalBigQuery, serve
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
+from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
+from toast_pipeline_dev.local_bigquery import EmulatorUnavailable, LocalBigQuery, serve
 
 REPO = Path(__file__).resolve().parents[1]
 WAREHOUSES = ("duckdb", "bigquery")
@@ -35,7 +35,10 @@ def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loca
         )
     venv = Path(os.environ.get("BIGQUERY_EMULATOR_VENV", REPO / ".bigquery-emulator"))
     try:
-        with serve(tmp_path_factory.mktemp("bigquery"), venv) as emulator, pytest.MonkeyPatch.context() as patch:
+        with (
+            serve(tmp_path_factory.mktemp("bigquery"), venv) as emulator,
+            pytest.MonkeyPatch.context() as patch,
+        ):
             for name, value in emulator.client_env.items():
                 patch.setenv(name, value)
             yield emulator
@@ -46,7 +49,9 @@ def bigquery_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loca
 
 
 @pytest.fixture
-def bigquery_warehouse_factory(bigquery_emulator: LocalBigQuery) -> Callable[..., BigQueryWarehouse]:
+def bigquery_warehouse_factory(
+    bigquery_emulator: LocalBigQuery,
+) -> Callable[..., BigQueryWarehouse]:
     """A BigQuery warehouse on a dataset of its own (created on first use)."""
 
     def build(dataset: str | None = None) -> BigQueryWarehouse:
@@ -67,13 +72,19 @@ def _shared_bigquery_dataset(bigquery_emulator: LocalBigQuery) -> str:
 
 def empty_bigquery_tables(warehouse: BigQueryWarehouse) -> None:
     client = bigquery.Client(project=warehouse.project)
-    client.query(";\n".join(f"DELETE FROM {warehouse.table(t)} WHERE TRUE" for t in WAREHOUSE_TABLES)).result()
+    client.query(
+        ";\n".join(f"DELETE FROM {warehouse.table(t)} WHERE TRUE" for t in WAREHOUSE_TABLES)
+    ).result()
 
 
 @pytest.fixture
-def bigquery_warehouse(bigquery_emulator: LocalBigQuery, _shared_bigquery_dataset: str) -> BigQueryWarehouse:
+def bigquery_warehouse(
+    bigquery_emulator: LocalBigQuery, _shared_bigquery_dataset: str
+) -> BigQueryWarehouse:
     """An empty BigQuery warehouse whose tables already exist."""
-    warehouse = BigQueryWarehouse(project=bigquery_emulator.project, dataset=_shared_bigquery_dataset)
+    warehouse = BigQueryWarehouse(
+        project=bigquery_emulator.project, dataset=_shared_bigquery_dataset
+    )
     empty_bigquery_tables(warehouse)
     return warehouse
 
@@ -89,6 +100,8 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Warehouse:
 def every_row(warehouse: DuckDBWarehouse) -> dict[str, list[tuple]]:
     """All tables as sorted rows, without the load time (the one column a reload must change)."""
     return {
-        table: warehouse.query(f"SELECT * EXCLUDE (loaded_at) FROM {warehouse.table(table)} ORDER BY ALL").rows()
+        table: warehouse.query(
+            f"SELECT * EXCLUDE (loaded_at) FROM {warehouse.table(table)} ORDER BY ALL"
+        ).rows()
         for table in WAREHOUSE_TABLES
     }

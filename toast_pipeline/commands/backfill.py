@@ -247,13 +247,19 @@ def is_finished(instance: dg.DagsterInstance, backfill_id: str) -> bool:
     from dagster._core.execution.backfill import BulkActionStatus
 
     status = instance.get_backfill(backfill_id).status
-    return status not in (BulkActionStatus.REQUESTED, BulkActionStatus.CANCELING, BulkActionStatus.FAILING)
+    return status not in (
+        BulkActionStatus.REQUESTED,
+        BulkActionStatus.CANCELING,
+        BulkActionStatus.FAILING,
+    )
 
 
 class Watcher:
     """Reads per-date outcomes of one backfill from the event log, incrementally."""
 
-    def __init__(self, instance: dg.DagsterInstance, backfill_id: str, dates: Sequence[date]) -> None:
+    def __init__(
+        self, instance: dg.DagsterInstance, backfill_id: str, dates: Sequence[date]
+    ) -> None:
         self.instance, self.backfill_id = instance, backfill_id
         self.progress = Progress(list(dates))
         self._wanted = {d.isoformat() for d in dates}
@@ -284,7 +290,11 @@ class Watcher:
                 day = date.fromisoformat(materialization.partition)
                 previous = self.progress.outcomes.get(day)
                 # A re-judged date keeps the rows of its load; only its verdict changed.
-                rows = metadata["rows_loaded"].value if "rows_loaded" in metadata else (previous.rows if previous else 0)
+                rows = (
+                    metadata["rows_loaded"].value
+                    if "rows_loaded" in metadata
+                    else (previous.rows if previous else 0)
+                )
                 self.progress.outcomes[day] = DateOutcome(
                     day,
                     metadata["day_status"].value,
@@ -322,7 +332,9 @@ def run_partition_keys(run: dg.DagsterRun) -> list[str]:
     end = run.tags.get("dagster/asset_partition_range_end")
     if start and end:
         first, last = date.fromisoformat(start), date.fromisoformat(end)
-        return [date.fromordinal(o).isoformat() for o in range(first.toordinal(), last.toordinal() + 1)]
+        return [
+            date.fromordinal(o).isoformat() for o in range(first.toordinal(), last.toordinal() + 1)
+        ]
     key = run.tags.get("dagster/partition")
     return [key] if key else []
 
@@ -360,7 +372,13 @@ def write_log(path: Path, backfill_id: str, progress: Progress, seconds: float) 
         "success_rate": round(progress.loaded / len(progress.dates), 4) if progress.dates else 1.0,
         "dates": {
             o.business_date.isoformat(): {
-                k: v for k, v in {"status": o.status, "reason": o.reason, "rows": o.rows, "error": o.error}.items()
+                k: v
+                for k, v in {
+                    "status": o.status,
+                    "reason": o.reason,
+                    "rows": o.rows,
+                    "error": o.error,
+                }.items()
                 if v is not None
             }
             for o in outcomes
@@ -373,15 +391,24 @@ def last_failed_dates(instance: dg.DagsterInstance) -> tuple[str | None, list[da
     """The failed dates of the newest backfill this command created."""
     from dagster._core.execution.backfill import BulkActionsFilter
 
-    backfills = instance.get_backfills(filters=BulkActionsFilter(tags={BACKFILL_TAG: "true"}), limit=1)
+    backfills = instance.get_backfills(
+        filters=BulkActionsFilter(tags={BACKFILL_TAG: "true"}), limit=1
+    )
     if not backfills:
         return None, []
     backfill = backfills[0]
-    dates = [date.fromisoformat(k) for k in backfill.asset_backfill_data.target_subset.get_partitions_subset(BUSINESS_DAYS_KEY).get_partition_keys()]
+    dates = [
+        date.fromisoformat(k)
+        for k in backfill.asset_backfill_data.target_subset.get_partitions_subset(
+            BUSINESS_DAYS_KEY
+        ).get_partition_keys()
+    ]
     watcher = Watcher(instance, backfill.backfill_id, dates)
     watcher.poll()
     watcher.record_failures()
-    return backfill.backfill_id, [o.business_date for o in watcher.progress.outcomes.values() if o.status == "failed"]
+    return backfill.backfill_id, [
+        o.business_date for o in watcher.progress.outcomes.values() if o.status == "failed"
+    ]
 
 
 def drive(
@@ -429,7 +456,9 @@ def requested_dates(request: BackfillRequest, on_server: Sequence[date]) -> list
         first, last = min(on_server), max(on_server)
     else:
         if request.start is None or request.end is None:
-            raise ValueError("give --all, --dates, --retry-failed, or both --start-date and --end-date")
+            raise ValueError(
+                "give --all, --dates, --retry-failed, or both --start-date and --end-date"
+            )
         first, last = request.start, request.end
         if last < first:
             raise ValueError(f"--end-date {last} is before --start-date {first}")
@@ -447,10 +476,15 @@ def run_backfill_command(request: BackfillRequest, console) -> int:
     """The whole command: plan from the server and the warehouse, launch, drive, summarise."""
     from rich.live import Live
 
-    from toast_pipeline.definitions import archive_from_env, partitions_for, source_from_env, warehouse_from_env
     from toast_pipeline.commands.instance import use_dagster_home
-    from toast_pipeline.settings import LocationSettings
     from toast_pipeline.commands.summary import LoadSummary
+    from toast_pipeline.definitions import (
+        archive_from_env,
+        partitions_for,
+        source_from_env,
+        warehouse_from_env,
+    )
+    from toast_pipeline.settings import LocationSettings
 
     started = time.monotonic()
     use_dagster_home()
@@ -470,14 +504,22 @@ def run_backfill_command(request: BackfillRequest, console) -> int:
         request = BackfillRequest(**{**request.__dict__, "dates": tuple(dates), "force": True})
         if not dates:
             return 0
-    with source_from_env(os.environ, archive_from_env(os.environ)).process_config_and_initialize_cm() as source:
+    with source_from_env(
+        os.environ, archive_from_env(os.environ)
+    ).process_config_and_initialize_cm() as source:
         on_server = source.list_dates(settings.location_id)
     wanted = requested_dates(request, on_server)
     outside = [d for d in wanted if not partitions_def.has_partition_key(d.isoformat())]
     wanted = [d for d in wanted if d not in set(outside)]
-    loaded = set(warehouse.business_days(settings.location_id).get_column("business_date").to_list())
+    loaded = set(
+        warehouse.business_days(settings.location_id).get_column("business_date").to_list()
+    )
     plan = plan_backfill(
-        wanted, on_server=on_server, loaded=loaded, force=request.force, batch_size=settings.batch_size
+        wanted,
+        on_server=on_server,
+        loaded=loaded,
+        force=request.force,
+        batch_size=settings.batch_size,
     )
     console.print(
         f"Location {settings.location_id}: {len(on_server)} date folders on the server, "
@@ -491,7 +533,9 @@ def run_backfill_command(request: BackfillRequest, console) -> int:
         missing = [d for d in plan.to_run if d not in plan.on_server]
         console.print(f"Would run: {', '.join(describe_batches(plan)) or 'nothing'}")
         if missing:
-            console.print(f"{len(missing)} of them have no folder on the server and will load as closures.")
+            console.print(
+                f"{len(missing)} of them have no folder on the server and will load as closures."
+            )
         return 0
     if not plan.to_run:
         console.print("Nothing to do.")
@@ -507,12 +551,18 @@ def run_backfill_command(request: BackfillRequest, console) -> int:
         )
         console.print(
             f"Backfill {backfill_id} created "
-            + ("(this command runs it: no Dagster daemon is serving the instance)." if helper_needed
-               else "(the running Dagster daemon executes it; this command watches).")
+            + (
+                "(this command runs it: no Dagster daemon is serving the instance)."
+                if helper_needed
+                else "(the running Dagster daemon executes it; this command watches)."
+            )
         )
         with Live(console=console, refresh_per_second=4, transient=False) as live:
             progress = drive(
-                instance, context, backfill_id, plan.to_run,
+                instance,
+                context,
+                backfill_id,
+                plan.to_run,
                 run_daemon_duties=helper_needed,
                 on_progress=lambda p: live.update(p.line()),
             )

@@ -17,7 +17,9 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD or YYYYMMDD, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a date YYYY-MM-DD or YYYYMMDD, got {text!r}"
+        ) from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -28,18 +30,31 @@ def parser() -> argparse.ArgumentParser:
         help="load dates through a Dagster asset backfill (visible in the UI) and wait for it",
     )
     which = backfill.add_mutually_exclusive_group(required=True)
-    which.add_argument("--all", action="store_true", help="every date from the first to the last folder on the server")
+    which.add_argument(
+        "--all",
+        action="store_true",
+        help="every date from the first to the last folder on the server",
+    )
     which.add_argument("--start-date", type=_date, help="first date of a range (with --end-date)")
     which.add_argument("--dates", type=_date, nargs="+", metavar="DATE", help="these dates")
-    which.add_argument("--retry-failed", action="store_true", help="the failed dates of the last backfill")
+    which.add_argument(
+        "--retry-failed", action="store_true", help="the failed dates of the last backfill"
+    )
     backfill.add_argument("--end-date", type=_date, help="last date of the range (inclusive)")
     backfill.add_argument("--dry-run", action="store_true", help="show what would run, run nothing")
     backfill.add_argument("--force", action="store_true", help="reload dates already loaded")
-    backfill.add_argument("--max-workers", type=int, help="runs at once (default: the instance's run queue limit)")
-    backfill.add_argument("--batch-size", type=int, help="dates per run (default: TOAST_BACKFILL_BATCH_SIZE or 31)")
-    backfill.add_argument("--log", type=Path, default=Path("backfill_log.json"), help="per-date JSON log")
     backfill.add_argument(
-        "--from-archive", action="store_true",
+        "--max-workers", type=int, help="runs at once (default: the instance's run queue limit)"
+    )
+    backfill.add_argument(
+        "--batch-size", type=int, help="dates per run (default: TOAST_BACKFILL_BATCH_SIZE or 31)"
+    )
+    backfill.add_argument(
+        "--log", type=Path, default=Path("backfill_log.json"), help="per-date JSON log"
+    )
+    backfill.add_argument(
+        "--from-archive",
+        action="store_true",
         help="read the dates from the raw archive instead of the SFTP server (TOAST_SOURCE=archive): "
         "with --all --force into an empty warehouse, this rebuilds it from the archive alone",
     )

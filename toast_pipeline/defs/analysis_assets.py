@@ -14,11 +14,11 @@ import dagster as dg
 import polars as pl
 from rich.console import Console
 
-from toast_pipeline.toast import analysis
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, asset_key
-from toast_pipeline.toast.baselines import public_holidays
 from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.settings import LocationSettings
+from toast_pipeline.toast import analysis
+from toast_pipeline.toast.baselines import public_holidays
 
 ANALYSIS_GROUP = "toast_analysis"
 CLOSURE_SUMMARY_KEY = dg.AssetKey("closure_summary")
@@ -33,7 +33,9 @@ def refresh_condition() -> dg.AutomationCondition:
     unloaded or failed dates never satisfies.
     """
     return (
-        (dg.AutomationCondition.any_deps_updated() | dg.AutomationCondition.missing()).since_last_handled()
+        (
+            dg.AutomationCondition.any_deps_updated() | dg.AutomationCondition.missing()
+        ).since_last_handled()
         & ~dg.AutomationCondition.any_deps_in_progress()
         & ~dg.AutomationCondition.in_progress()
     ).with_label("refresh when the Toast tables change")
@@ -57,7 +59,9 @@ def build_analysis_assets(settings: LocationSettings) -> list[dg.AssetsDefinitio
         summary = analysis.closure_summary(days, calendar)
         table = summary.table(settings.location_id)
         warehouse.replace_analysis("closure_summary", settings.location_id, table)
-        png = analysis.calendar_heatmap_png(days, calendar, f"Business days of location {settings.location_id}")
+        png = analysis.calendar_heatmap_png(
+            days, calendar, f"Business days of location {settings.location_id}"
+        )
         return dg.MaterializeResult(
             metadata={
                 "summary": dg.MetadataValue.md(summary.markdown()),
@@ -81,7 +85,9 @@ def build_analysis_assets(settings: LocationSettings) -> list[dg.AssetsDefinitio
     def daily_trends(warehouse: Warehouse) -> dg.MaterializeResult:
         trends = analysis.daily_trends(warehouse.daily_totals(settings.location_id))
         warehouse.replace_analysis(
-            "daily_trends", settings.location_id, trends.with_columns(location_id=pl.lit(settings.location_id))
+            "daily_trends",
+            settings.location_id,
+            trends.with_columns(location_id=pl.lit(settings.location_id)),
         )
         return dg.MaterializeResult(
             metadata={

@@ -10,7 +10,6 @@ the run re-judges the stored dates whose history they belong to (`verdicts.py`),
 never depends on the order dates were loaded in.
 """
 
-
 import warnings
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -25,12 +24,6 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 from pydantic import Field as ConfigField
 
-from toast_pipeline.toast.arrivals import Listing, file_names, still_arriving
-from toast_pipeline.toast.baselines import ClosureRules, public_holidays
-from toast_pipeline.toast.closures import ClosureThresholds, DaySummary, Verdict
-from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES, DayLoad, build_day_load
-from toast_pipeline.toast.parse import ExportParseError, polars_dtype
-from toast_pipeline.toast.specs import SPECS_BY_TABLE, TABLE_SPECS
 from toast_pipeline.resources.archive import RawArchive, archived_delivery
 from toast_pipeline.resources.sftp import AuthenticationFailed, HostKeyRejected, SFTPConfigError
 from toast_pipeline.resources.source import (
@@ -39,9 +32,15 @@ from toast_pipeline.resources.source import (
     IncompleteFileError,
     LocationNotFound,
 )
-from toast_pipeline.toast.delivery import Delivery
 from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.settings import LocationSettings
+from toast_pipeline.toast.arrivals import Listing, file_names, still_arriving
+from toast_pipeline.toast.baselines import ClosureRules, public_holidays
+from toast_pipeline.toast.closures import ClosureThresholds, DaySummary, Verdict
+from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES, DayLoad, build_day_load
+from toast_pipeline.toast.delivery import Delivery
+from toast_pipeline.toast.parse import ExportParseError, polars_dtype
+from toast_pipeline.toast.specs import SPECS_BY_TABLE, TABLE_SPECS
 from toast_pipeline.toast.verdicts import VerdictBook
 
 GROUP = "toast"
@@ -65,16 +64,26 @@ class LoadConfig(dg.Config):
     """Closure rules: learnt from history; the fixed floors apply while history is short."""
 
     closed_fraction: float = ConfigField(
-        default=0.1, description="Closed below this share of the weekday's normal orders or net sales"
+        default=0.1,
+        description="Closed below this share of the weekday's normal orders or net sales",
     )
-    stray_orders: int = ConfigField(default=2, description="At most this many orders: stray rows, closed")
-    lookback_weeks: int = ConfigField(default=8, description="Weeks of history a baseline is learnt from")
+    stray_orders: int = ConfigField(
+        default=2, description="At most this many orders: stray rows, closed"
+    )
+    lookback_weeks: int = ConfigField(
+        default=8, description="Weeks of history a baseline is learnt from"
+    )
     max_missing_run: int = ConfigField(
-        default=3, description="More missing folders in a row than this: a delivery gap, not closures"
+        default=3,
+        description="More missing folders in a row than this: a delivery gap, not closures",
     )
     min_files: int = ConfigField(default=4, description="Fewer Toast files than this: closed")
-    min_records: int = ConfigField(default=10, description="Floor: fewer data rows than this: closed")
-    min_net_sales: str = ConfigField(default="50", description="Floor: net sales below this: closed")
+    min_records: int = ConfigField(
+        default=10, description="Floor: fewer data rows than this: closed"
+    )
+    min_net_sales: str = ConfigField(
+        default="50", description="Floor: net sales below this: closed"
+    )
 
     def rules(self) -> ClosureRules:
         return ClosureRules(
@@ -89,25 +98,32 @@ class LoadConfig(dg.Config):
         try:
             sales = Decimal(self.min_net_sales)
         except InvalidOperation:
-            raise ValueError(f"min_net_sales must be a decimal amount, got {self.min_net_sales!r}") from None
+            raise ValueError(
+                f"min_net_sales must be a decimal amount, got {self.min_net_sales!r}"
+            ) from None
         return ClosureThresholds(self.min_files, self.min_records, sales)
 
 
 def column_schema(table: str) -> dg.TableSchema:
     return dg.TableSchema(
         columns=[
-            dg.TableColumn(f.name, str(polars_dtype(f.kind, f.scale)), description=f.description or None)
+            dg.TableColumn(
+                f.name, str(polars_dtype(f.kind, f.scale)), description=f.description or None
+            )
             for f in WAREHOUSE_TABLES[table]
         ]
     )
 
 
-def build_toast_assets(settings: LocationSettings, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+def build_toast_assets(
+    settings: LocationSettings, partitions_def: dg.PartitionsDefinition
+) -> dg.AssetsDefinition:
     specs = [
         dg.AssetSpec(
             asset_key(table),
             description=(
-                SPECS_BY_TABLE[table].description + f" From Toast's {SPECS_BY_TABLE[table].file_name}."
+                SPECS_BY_TABLE[table].description
+                + f" From Toast's {SPECS_BY_TABLE[table].file_name}."
                 if table in SPECS_BY_TABLE
                 else "One row per business date: open or closed, why, and what was delivered."
             ),
@@ -168,7 +184,9 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
                 business_date = date.fromisoformat(partition_key)
                 expected = file_names(book.expected_tables(business_date))
                 try:
-                    delivery = fetch_and_archive(context, source, archive, settings, business_date, expected)
+                    delivery = fetch_and_archive(
+                        context, source, archive, settings, business_date, expected
+                    )
                     day = build_day_load(
                         settings.location_id,
                         business_date,
@@ -178,7 +196,12 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
                         other_files=[f.name for f in delivery.listing if f.name not in TOAST_FILES],
                         verdict_for=lambda summary, d=business_date: book.verdict_for(d, summary),
                     )
-                except (ExportParseError, IncompleteFileError, FileTooLarge, DeliveryInProgress) as exc:
+                except (
+                    ExportParseError,
+                    IncompleteFileError,
+                    FileTooLarge,
+                    DeliveryInProgress,
+                ) as exc:
                     context.log.error(f"{partition_key} not loaded: {exc}")
                     failures[partition_key] = str(exc)
                     continue
@@ -199,9 +222,13 @@ def build_toast_assets(settings: LocationSettings, partitions_def: dg.Partitions
                         asset_key=asset_key(table), partition=partition_key, metadata=metadata
                     )
                 if check_selected:
-                    yield closure_evaluation(context, day.summary, day.verdict, partition_key, rules)
+                    yield closure_evaluation(
+                        context, day.summary, day.verdict, partition_key, rules
+                    )
             if written:
-                yield from rejudge(context, warehouse, settings, rules, calendar, written, check_selected)
+                yield from rejudge(
+                    context, warehouse, settings, rules, calendar, written, check_selected
+                )
         if failures:
             raise dg.Failure(
                 description="; ".join(f"{d} not loaded: {e}" for d, e in failures.items()),
@@ -239,7 +266,9 @@ def fetch_and_archive(
             )
             return kept
         return delivery
-    reason = still_arriving(Listing.of(delivery.listing), datetime.now(UTC), settings.folder_max_wait, expected)
+    reason = still_arriving(
+        Listing.of(delivery.listing), datetime.now(UTC), settings.folder_max_wait, expected
+    )
     if reason is not None:
         raise DeliveryInProgress(reason)
     archive.keep(delivery)
@@ -248,7 +277,11 @@ def fetch_and_archive(
 
 def materialization_metadata(day: DayLoad, table: str) -> dict[str, object]:
     frame = day.tables[table]
-    markers = int(frame.get_column("closure_indicator").sum()) if "closure_indicator" in frame.columns else 0
+    markers = (
+        int(frame.get_column("closure_indicator").sum())
+        if "closure_indicator" in frame.columns
+        else 0
+    )
     metadata: dict[str, object] = {
         "dagster/row_count": frame.height - markers,
         "closure_marker_rows": markers,
@@ -257,11 +290,17 @@ def materialization_metadata(day: DayLoad, table: str) -> dict[str, object]:
     }
     if day.verdict.reason is not None:
         metadata["closure_reason"] = str(day.verdict.reason)
-    files = [day.source_files[table]] if table in day.source_files else list(day.source_files.values())
+    files = (
+        [day.source_files[table]] if table in day.source_files else list(day.source_files.values())
+    )
     metadata["source_files"] = dg.MetadataValue.json(
         [{"path": f.path, "size_bytes": f.size, "sha256": f.sha256} for f in files]
     )
-    notes = day.drift.get(table, []) if table != BUSINESS_DAYS else [n for ns in day.drift.values() for n in ns]
+    notes = (
+        day.drift.get(table, [])
+        if table != BUSINESS_DAYS
+        else [n for ns in day.drift.values() for n in ns]
+    )
     if table == BUSINESS_DAYS:
         metadata["rows_loaded"] = day.summary.records
     if table == BUSINESS_DAYS and day.ignored_files:
@@ -293,9 +332,13 @@ def rejudge(
         metadata = {"day_status": verdict.status, "rejudged": True}
         if verdict.reason is not None:
             metadata["closure_reason"] = str(verdict.reason)
-        yield dg.AssetMaterialization(asset_key=BUSINESS_DAYS_KEY, partition=partition_key, metadata=metadata)
+        yield dg.AssetMaterialization(
+            asset_key=BUSINESS_DAYS_KEY, partition=partition_key, metadata=metadata
+        )
         if check_selected:
-            yield closure_evaluation(context, book.facts[business_date], verdict, partition_key, rules)
+            yield closure_evaluation(
+                context, book.facts[business_date], verdict, partition_key, rules
+            )
 
 
 def closure_evaluation(
@@ -307,11 +350,14 @@ def closure_evaluation(
 ) -> dg.AssetCheckEvaluation:
     """One evaluation per date, bound to that date's business_days materialization."""
     records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=BUSINESS_DAYS_KEY, asset_partitions=[partition_key]), limit=1
+        dg.AssetRecordsFilter(asset_key=BUSINESS_DAYS_KEY, asset_partitions=[partition_key]),
+        limit=1,
     ).records
     target = (
         AssetCheckEvaluationTargetMaterializationData(
-            storage_id=records[0].storage_id, run_id=records[0].run_id, timestamp=records[0].timestamp
+            storage_id=records[0].storage_id,
+            run_id=records[0].run_id,
+            timestamp=records[0].timestamp,
         )
         if records
         else None
@@ -339,7 +385,9 @@ def closure_evaluation(
             "threshold": dg.MetadataValue.json(verdict.details.get("threshold", {})),
             "pattern": dg.MetadataValue.text(str(verdict.details.get("pattern") or "none")),
             "holiday": dg.MetadataValue.text(str(verdict.details.get("holiday") or "none")),
-            "weekday_history": dg.MetadataValue.text(str(verdict.details.get("weekday_closed", ""))),
+            "weekday_history": dg.MetadataValue.text(
+                str(verdict.details.get("weekday_closed", ""))
+            ),
             "rules": dg.MetadataValue.json(rules.as_metadata()),
         },
     )

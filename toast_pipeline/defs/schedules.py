@@ -12,7 +12,9 @@ from toast_pipeline.settings import LocationSettings
 
 
 def build_daily_schedule(
-    settings: LocationSettings, job: dg.UnresolvedAssetJobDefinition, partitions_def: dg.PartitionsDefinition
+    settings: LocationSettings,
+    job: dg.UnresolvedAssetJobDefinition,
+    partitions_def: dg.PartitionsDefinition,
 ) -> dg.ScheduleDefinition:
     hour, minute = settings.schedule_time
 
@@ -30,7 +32,8 @@ def build_daily_schedule(
         if not partitions_def.has_partition_key(yesterday):
             return dg.SkipReason(f"{yesterday} is not a partition")
         loaded = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=BUSINESS_DAYS_KEY, asset_partitions=[yesterday]), limit=1
+            dg.AssetRecordsFilter(asset_key=BUSINESS_DAYS_KEY, asset_partitions=[yesterday]),
+            limit=1,
         ).records
         if loaded:
             return dg.SkipReason(f"{yesterday} is already loaded")

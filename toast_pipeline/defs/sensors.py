@@ -6,6 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
+from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, EXPECTED_FILES_KEY, FINGERPRINT_KEY
+from toast_pipeline.resources.source import ExportSource
+from toast_pipeline.settings import LocationSettings
 from toast_pipeline.toast.arrivals import (
     EXPECTED_FILES,
     Arrivals,
@@ -15,9 +18,6 @@ from toast_pipeline.toast.arrivals import (
     remember_loaded,
     settle,
 )
-from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, EXPECTED_FILES_KEY, FINGERPRINT_KEY
-from toast_pipeline.resources.source import ExportSource
-from toast_pipeline.settings import LocationSettings
 
 # Toast keeps a week of exports; re-deliveries older than this are not expected.
 RECHECK_DAYS = 8
@@ -42,7 +42,8 @@ def build_new_folder_sensor(
     def toast_new_folders(context: dg.SensorEvaluationContext, source: ExportSource):
         arrivals = Arrivals.from_json(context.cursor)
         folders = [
-            f for f in source.list_date_folders(settings.location_id)
+            f
+            for f in source.list_date_folders(settings.location_id)
             if partitions_def.has_partition_key(f.business_date.isoformat())
         ]
         forget_missing(arrivals, [f.business_date for f in folders])
@@ -57,7 +58,9 @@ def build_new_folder_sensor(
         for day in folders_to_look_at(arrivals, mtimes.items(), recheck_after):
             listed = source.list_files(settings.location_id, day) or []
             listing = Listing.of(listed)
-            ready = settle(arrivals, day, mtimes[day], listing, now, settings.folder_max_wait, expected)
+            ready = settle(
+                arrivals, day, mtimes[day], listing, now, settings.folder_max_wait, expected
+            )
             if ready:
                 requests.append(
                     dg.RunRequest(
@@ -79,7 +82,9 @@ def loaded_fingerprints(instance: dg.DagsterInstance, dates: list) -> dict:
     if not dates:
         return {}
     records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=BUSINESS_DAYS_KEY, asset_partitions=[d.isoformat() for d in dates]),
+        dg.AssetRecordsFilter(
+            asset_key=BUSINESS_DAYS_KEY, asset_partitions=[d.isoformat() for d in dates]
+        ),
         limit=10 * len(dates),
     ).records
     found = {}

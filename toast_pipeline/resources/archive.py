@@ -69,7 +69,8 @@ class Manifest:
                 "fetched_at": self.fetched_at.isoformat(),
                 "files": [vars(f) for f in self.files],
                 "listing": [
-                    {"name": f.name, "size": f.size, "mtime": f.mtime.isoformat()} for f in self.listing
+                    {"name": f.name, "size": f.size, "mtime": f.mtime.isoformat()}
+                    for f in self.listing
                 ],
             },
             indent=1,
@@ -84,7 +85,8 @@ class Manifest:
             fetched_at=datetime.fromisoformat(raw["fetched_at"]),
             files=tuple(ArchivedFile(**f) for f in raw["files"]),
             listing=tuple(
-                RemoteFile(f["name"], f["size"], datetime.fromisoformat(f["mtime"])) for f in raw["listing"]
+                RemoteFile(f["name"], f["size"], datetime.fromisoformat(f["mtime"]))
+                for f in raw["listing"]
             ),
         )
 
@@ -131,7 +133,9 @@ class RawArchive(ConfigurableResource, ABC):
         A missing folder is not a delivery: nothing is recorded for it.
         """
         if not delivery.folder_found:
-            raise ValueError(f"{delivery.business_date}: no folder was found, there is nothing to archive")
+            raise ValueError(
+                f"{delivery.business_date}: no folder was found, there is nothing to archive"
+            )
         files = []
         for name, data in sorted(delivery.files.items()):
             file = ArchivedFile(name, len(data), hashlib.sha256(data).hexdigest())
@@ -144,7 +148,9 @@ class RawArchive(ConfigurableResource, ABC):
             business_date=delivery.business_date,
             fetched_at=fetched_at or datetime.now(UTC),
             files=tuple(files),
-            listing=tuple(sorted((f for f in delivery.listing if is_safe_name(f.name)), key=lambda f: f.name)),
+            listing=tuple(
+                sorted((f for f in delivery.listing if is_safe_name(f.name)), key=lambda f: f.name)
+            ),
         )
         latest = self.latest(delivery.location_id, delivery.business_date)
         if latest is not None and latest.same_delivery(manifest):
@@ -193,7 +199,9 @@ class RawArchive(ConfigurableResource, ABC):
 class LocalRawArchive(RawArchive):
     """A folder on local disk: the default, and what a fresh checkout uses."""
 
-    path: str = ConfigField(default=DEFAULT_ARCHIVE_PATH, description="Folder the raw files are kept in")
+    path: str = ConfigField(
+        default=DEFAULT_ARCHIVE_PATH, description="Folder the raw files are kept in"
+    )
 
     def describe(self) -> str:
         return f"raw archive {self.path}"
@@ -301,7 +309,9 @@ class ArchiveExportSource(ExportSource):
         latest = self.archive.latest(location_id, business_date)
         return list(latest.listing) if latest is not None else None
 
-    def fetch(self, location_id: str, business_date: date, names: Iterable[str] | None = None) -> Delivery:
+    def fetch(
+        self, location_id: str, business_date: date, names: Iterable[str] | None = None
+    ) -> Delivery:
         kept = archived_delivery(self.archive, location_id, business_date, names)
         return kept or Delivery(location_id, business_date, folder_found=False)
 
@@ -314,5 +324,9 @@ def archived_delivery(
     if latest is None:
         return None
     wanted = None if names is None else set(names)
-    files = {f.name: archive.read(latest, f.name) for f in latest.files if wanted is None or f.name in wanted}
+    files = {
+        f.name: archive.read(latest, f.name)
+        for f in latest.files
+        if wanted is None or f.name in wanted
+    }
     return Delivery(location_id, business_date, True, files, list(latest.listing))

@@ -21,10 +21,10 @@ from google.cloud import bigquery
 from pydantic import Field as ConfigField
 from pydantic import PrivateAttr
 
+from toast_pipeline.resources.warehouse import Warehouse, plan_schema, refuse_unknown_tables
+from toast_pipeline.resources.warehouse_sql import closure_free_view_sql
 from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
 from toast_pipeline.toast.specs import MONEY_PRECISION, Field, Kind
-from toast_pipeline.resources.warehouse_sql import closure_free_view_sql
-from toast_pipeline.resources.warehouse import Warehouse, plan_schema, refuse_unknown_tables
 
 # Toast's times carry no zone: they are the restaurant's wall clock, which is what DATETIME is.
 # TIMESTAMP is an instant; storing wall-clock times in it would claim they are UTC.
@@ -53,7 +53,10 @@ def schema_field(field: Field) -> bigquery.SchemaField:
     if field.kind in (Kind.MONEY, Kind.QUANTITY):
         kind = "NUMERIC" if field.scale <= NUMERIC_MAX_SCALE else "BIGNUMERIC"
         return bigquery.SchemaField(
-            field.name, kind, precision=MONEY_PRECISION, scale=field.scale,
+            field.name,
+            kind,
+            precision=MONEY_PRECISION,
+            scale=field.scale,
             description=field.description or None,
         )
     return bigquery.SchemaField(
@@ -174,7 +177,9 @@ class BigQueryWarehouse(Warehouse):
         ]
         for table, renames in plan.renamed.items():
             for r in renames:
-                statements.append(f"ALTER TABLE {self.table(table)} RENAME COLUMN `{r.old}` TO `{r.field.name}`")
+                statements.append(
+                    f"ALTER TABLE {self.table(table)} RENAME COLUMN `{r.old}` TO `{r.field.name}`"
+                )
                 if r.rescale:
                     statements.append(
                         f"UPDATE {self.table(table)} SET `{r.field.name}` = `{r.field.name}`{r.rescale} WHERE TRUE"
@@ -191,7 +196,8 @@ class BigQueryWarehouse(Warehouse):
             for table, fields in plan.new_columns.items()
         ]
         statements += [
-            f"UPDATE {self.table(t)} SET `{column}` = {sql} WHERE TRUE" for t, column, sql in plan.fills
+            f"UPDATE {self.table(t)} SET `{column}` = {sql} WHERE TRUE"
+            for t, column, sql in plan.fills
         ]
         statements += [closure_free_view_sql(self.table, table) for table in plan.views]
         if statements:
@@ -293,7 +299,8 @@ class BigQueryWarehouse(Warehouse):
                     "COMMIT TRANSACTION;\n"
                 )
                 client.query(
-                    script + self._drop_script([staging]), job_config=_location_parameter(location_id)
+                    script + self._drop_script([staging]),
+                    job_config=_location_parameter(location_id),
                 ).result()
             except BaseException:
                 client.query(self._drop_script([staging])).result()

@@ -14,7 +14,7 @@ import socket
 import stat
 from collections.abc import Callable, Iterable
 from contextlib import suppress
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,8 +22,14 @@ import paramiko
 from dagster import EnvVar, InitResourceContext, get_dagster_logger
 from pydantic import Field as ConfigField
 from pydantic import PrivateAttr
-from tenacity import RetryCallState, RetryError, Retrying, retry_if_exception
-from tenacity import stop_after_attempt, wait_exponential
+from tenacity import (
+    RetryCallState,
+    RetryError,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from toast_pipeline.resources.source import (
     ExportSource,
@@ -78,9 +84,7 @@ def _is_transient(exc: BaseException) -> bool:
     ):
         return False
     # Definite answers from the server about a path, not failures of the connection.
-    if isinstance(
-        exc, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
-    ):
+    if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)):
         return False
     return isinstance(exc, (paramiko.SSHException, EOFError, OSError))
 
@@ -173,7 +177,7 @@ class SFTPExportSource(ExportSource):
                     f"no folder {folder} on {self._address}: check location_id {location_id!r}"
                 ) from None
             folders = [
-                DateFolder(day, datetime.fromtimestamp(entry.st_mtime or 0, tz=timezone.utc))
+                DateFolder(day, datetime.fromtimestamp(entry.st_mtime or 0, tz=UTC))
                 for entry in entries
                 if (day := _folder_date(entry)) is not None
             ]
@@ -427,7 +431,9 @@ class SFTPExportSource(ExportSource):
             try:
                 for window in range(0, remote.size, READ_WINDOW):
                     end = min(window + READ_WINDOW, remote.size)
-                    requests = [(o, min(READ_REQUEST, end - o)) for o in range(window, end, READ_REQUEST)]
+                    requests = [
+                        (o, min(READ_REQUEST, end - o)) for o in range(window, end, READ_REQUEST)
+                    ]
                     for chunk in handle.readv(requests):
                         view[got : got + len(chunk)] = chunk
                         got += len(chunk)
@@ -473,11 +479,10 @@ def _list_folder(sftp: paramiko.SFTPClient, folder: str) -> list[RemoteFile] | N
         RemoteFile(
             name=entry.filename,
             size=int(entry.st_size),
-            mtime=datetime.fromtimestamp(entry.st_mtime, tz=timezone.utc),
+            mtime=datetime.fromtimestamp(entry.st_mtime, tz=UTC),
         )
         for entry in entries
-        if is_safe_name(entry.filename)
-        and (entry.st_mode is None or stat.S_ISREG(entry.st_mode))
+        if is_safe_name(entry.filename) and (entry.st_mode is None or stat.S_ISREG(entry.st_mode))
     ]
     return sorted(files, key=lambda remote: remote.name)
 

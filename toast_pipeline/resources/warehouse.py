@@ -23,11 +23,15 @@ from pydantic import Field as ConfigField
 from pydantic import PrivateAttr
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay, wait_random
 
+from toast_pipeline.resources.warehouse_sql import (
+    CLOSURE_FREE_VIEWS,
+    closure_free_view_sql,
+    sql_string,
+)
+from toast_pipeline.toast.all_items import report_level_sql
 from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
 from toast_pipeline.toast.parse import frame_schema
-from toast_pipeline.toast.all_items import report_level_sql
 from toast_pipeline.toast.specs import SPECS_BY_TABLE, Field, Kind, warehouse_name
-from toast_pipeline.resources.warehouse_sql import CLOSURE_FREE_VIEWS, closure_free_view_sql, sql_string
 
 _log = get_dagster_logger(__name__)
 
@@ -186,7 +190,9 @@ class SchemaPlan:
             for table, renames in self.renamed.items()
             for r in renames
         ]
-        out += [f"{table}.{f.name} retyped" for table, fields in self.retyped.items() for f in fields]
+        out += [
+            f"{table}.{f.name} retyped" for table, fields in self.retyped.items() for f in fields
+        ]
         return out
 
     @property
@@ -230,7 +236,9 @@ def plan_schema(
         if table not in existing:
             continue
         columns = existing[table]
-        renames = tuple(r for r in renamed_columns(table) if r.old in columns and r.field.name not in columns)
+        renames = tuple(
+            r for r in renamed_columns(table) if r.old in columns and r.field.name not in columns
+        )
         now = {**columns, **{r.field.name: columns[r.old] for r in renames}}
         missing = tuple(f for f in fields if f.name not in now)
         changed = tuple(
@@ -371,7 +379,9 @@ class DuckDBWarehouse(Warehouse):
         ).fetchall():
             existing.setdefault(name, {})[column] = sql_type
         plan = plan_schema(existing, duckdb_type)
-        statements = [f"DROP VIEW IF EXISTS {self.table(CLOSURE_FREE_VIEWS[t])}" for t in plan.altered]
+        statements = [
+            f"DROP VIEW IF EXISTS {self.table(CLOSURE_FREE_VIEWS[t])}" for t in plan.altered
+        ]
         for table in plan.new_tables:
             columns = ", ".join(f'"{f.name}" {duckdb_type(f)}' for f in WAREHOUSE_TABLES[table])
             statements.append(f"CREATE TABLE IF NOT EXISTS {self.table(table)} ({columns})")
@@ -379,7 +389,9 @@ class DuckDBWarehouse(Warehouse):
         # are rewritten by ALTER ... USING.
         for table, renames in plan.renamed.items():
             for r in renames:
-                statements.append(f'ALTER TABLE {self.table(table)} RENAME COLUMN "{r.old}" TO "{r.field.name}"')
+                statements.append(
+                    f'ALTER TABLE {self.table(table)} RENAME COLUMN "{r.old}" TO "{r.field.name}"'
+                )
                 if r.rescale:
                     statements.append(
                         f'ALTER TABLE {self.table(table)} ALTER COLUMN "{r.field.name}" '
@@ -465,7 +477,9 @@ class DuckDBWarehouse(Warehouse):
             raise ValueError(f"{name} is a load table, not an analysis table")
         with self._transaction() as conn:
             conn.register("incoming", frame.to_arrow())
-            conn.execute(f"CREATE TABLE IF NOT EXISTS {self.table(name)} AS SELECT * FROM incoming LIMIT 0")
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {self.table(name)} AS SELECT * FROM incoming LIMIT 0"
+            )
             conn.execute(f"DELETE FROM {self.table(name)} WHERE location_id = ?", [location_id])
             conn.unregister("incoming")
             self._insert(conn, name, frame)

@@ -14,7 +14,15 @@ import enum
 import polars as pl
 
 GRAND_TOTAL_MENU = "ALL MENUS"
-NAMING_COLUMNS = ("master_id", "item_id", "parent_id", "menu_name", "menu_group", "subgroup", "menu_item")
+NAMING_COLUMNS = (
+    "master_id",
+    "item_id",
+    "parent_id",
+    "menu_name",
+    "menu_group",
+    "subgroup",
+    "menu_item",
+)
 
 
 class ReportLevel(enum.StrEnum):

@@ -42,7 +42,10 @@ class ClosureSummary:
         """One long table (section, label, closures, share) to store in the warehouse."""
         parts = [
             self.by_reason.select(
-                pl.lit("reason").alias("section"), pl.col("reason").alias("label"), "closures", "share"
+                pl.lit("reason").alias("section"),
+                pl.col("reason").alias("label"),
+                "closures",
+                "share",
             ),
             self.by_month.select(
                 pl.lit("month").alias("section"),
@@ -51,7 +54,10 @@ class ClosureSummary:
                 (pl.col("closures") / pl.col("dates")).alias("share"),
             ),
             self.by_weekday.select(
-                pl.lit("weekday").alias("section"), pl.col("weekday").alias("label"), "closures", "share"
+                pl.lit("weekday").alias("section"),
+                pl.col("weekday").alias("label"),
+                "closures",
+                "share",
             ),
             self.holidays.filter(pl.col("status") == "closed").select(
                 pl.lit("holiday").alias("section"),
@@ -60,7 +66,12 @@ class ClosureSummary:
                 pl.lit(None, pl.Float64).alias("share"),
             ),
         ]
-        schema = {"section": pl.String, "label": pl.String, "closures": pl.Int64, "share": pl.Float64}
+        schema = {
+            "section": pl.String,
+            "label": pl.String,
+            "closures": pl.Int64,
+            "share": pl.Float64,
+        }
         return pl.concat([p.cast(schema) for p in parts]).with_columns(
             pl.lit(location_id).alias("location_id")
         )
@@ -68,7 +79,11 @@ class ClosureSummary:
     def markdown(self) -> str:
         lines = [
             f"**{self.closed} closed** of {self.loaded} dates loaded"
-            + (f"; **{len(self.gaps)} probable delivery gaps**: {', '.join(map(str, self.gaps))}" if self.gaps else ""),
+            + (
+                f"; **{len(self.gaps)} probable delivery gaps**: {', '.join(map(str, self.gaps))}"
+                if self.gaps
+                else ""
+            ),
             "",
             "| reason | closures | share |",
             "|---|---:|---:|",
@@ -102,38 +117,56 @@ def closure_summary(business_days: pl.DataFrame, calendar: Mapping[date, str]) -
     )
     by_month = (
         days.group_by(pl.col("business_date").dt.strftime("%Y-%m").alias("month"))
-        .agg(pl.col("closed").sum().cast(pl.Int64).alias("closures"), pl.len().cast(pl.Int64).alias("dates"))
+        .agg(
+            pl.col("closed").sum().cast(pl.Int64).alias("closures"),
+            pl.len().cast(pl.Int64).alias("dates"),
+        )
         .sort("month")
     )
     weekday_numbers = days.with_columns(number=pl.col("business_date").dt.weekday() - 1)
     by_weekday = (
         weekday_numbers.group_by("number")
-        .agg(pl.col("closed").sum().cast(pl.Int64).alias("closures"), pl.len().cast(pl.Int64).alias("dates"))
+        .agg(
+            pl.col("closed").sum().cast(pl.Int64).alias("closures"),
+            pl.len().cast(pl.Int64).alias("dates"),
+        )
         .sort("number")
         .select(
-            pl.col("number").replace_strict(dict(enumerate(WEEKDAYS)), return_dtype=pl.String).alias("weekday"),
+            pl.col("number")
+            .replace_strict(dict(enumerate(WEEKDAYS)), return_dtype=pl.String)
+            .alias("weekday"),
             "closures",
             "dates",
             (pl.col("closures") / pl.col("dates")).alias("share"),
         )
     )
     holiday_rows = [
-        (d, calendar[d], status) for d, status in days.select("business_date", "status").iter_rows() if d in calendar
+        (d, calendar[d], status)
+        for d, status in days.select("business_date", "status").iter_rows()
+        if d in calendar
     ]
     holidays = pl.DataFrame(
-        holiday_rows, schema={"business_date": pl.Date, "holiday": pl.String, "status": pl.String}, orient="row"
+        holiday_rows,
+        schema={"business_date": pl.Date, "holiday": pl.String, "status": pl.String},
+        orient="row",
     )
     gaps = days.filter(pl.col("status") == "delivery_gap").get_column("business_date").to_list()
-    return ClosureSummary(days.height, closed.height, gaps, by_reason, by_month, by_weekday, holidays)
+    return ClosureSummary(
+        days.height, closed.height, gaps, by_reason, by_month, by_weekday, holidays
+    )
 
 
 def print_closure_report(summary: ClosureSummary, console: Console, location_id: str) -> None:
     """The seed's "Business closure analysis" report, from the warehouse's verdicts."""
     console.print(f"\n🏢 [bold]BUSINESS CLOSURE ANALYSIS[/bold] — location {location_id}")
     console.print("=" * 38)
-    console.print(f"📊 Total closure dates detected: {summary.closed} of {summary.loaded} dates loaded")
+    console.print(
+        f"📊 Total closure dates detected: {summary.closed} of {summary.loaded} dates loaded"
+    )
     if summary.gaps:
-        console.print(f"⚠️  Probable delivery gaps (not closures): {', '.join(map(str, summary.gaps))}")
+        console.print(
+            f"⚠️  Probable delivery gaps (not closures): {', '.join(map(str, summary.gaps))}"
+        )
     console.print("\nClosure Reasons:")
     for reason, count, share in summary.by_reason.iter_rows():
         console.print(f"• {reason}: {count} dates ({share:.1%})")
@@ -175,7 +208,9 @@ def daily_trends(totals: pl.DataFrame) -> pl.DataFrame:
                 "tip_pct": round(float(row["tips"] / net * 100), 2) if net else None,
                 "orders_7d_avg": round(sum(r["orders"] for r in window) / len(window), 2),
                 "covers_7d_avg": round(sum(r["covers"] for r in window) / len(window), 2),
-                "net_sales_7d_avg": _cents(sum((r["net_sales"] for r in window), Decimal("0")) / len(window)),
+                "net_sales_7d_avg": _cents(
+                    sum((r["net_sales"] for r in window), Decimal("0")) / len(window)
+                ),
             }
         )
     money = pl.Decimal(18, 2)
@@ -201,12 +236,20 @@ def _cents(value: Decimal) -> Decimal:
     return Decimal(value).quantize(CENT, ROUND_HALF_UP)
 
 
-def calendar_heatmap_png(business_days: pl.DataFrame, calendar: Mapping[date, str], title: str) -> bytes:
+def calendar_heatmap_png(
+    business_days: pl.DataFrame, calendar: Mapping[date, str], title: str
+) -> bytes:
     """A year-per-row calendar: open days shaded by net sales, closures and gaps marked, holidays
     dotted. Drawn on matplotlib's Agg canvas, so no display is needed."""
     days = {r["business_date"]: r for r in business_days.iter_rows(named=True)}
     years = sorted({d.year for d in days}) or [date.today().year]
-    top = max((float(r["net_sales"] or 0) for r in days.values() if r["status"] == "open"), default=1.0) or 1.0
+    top = (
+        max(
+            (float(r["net_sales"] or 0) for r in days.values() if r["status"] == "open"),
+            default=1.0,
+        )
+        or 1.0
+    )
     figure = Figure(figsize=(13, 2.1 * len(years) + 0.6), dpi=80)
     axes = figure.subplots(len(years), 1, squeeze=False)[:, 0]
     for ax, year in zip(axes, years):
@@ -225,13 +268,17 @@ def calendar_heatmap_png(business_days: pl.DataFrame, calendar: Mapping[date, st
         frameon=False,
         fontsize=9,
     )
-    figure.subplots_adjust(left=0.05, right=0.99, top=0.86, bottom=0.12 + 0.02 / len(years), hspace=0.5)
+    figure.subplots_adjust(
+        left=0.05, right=0.99, top=0.86, bottom=0.12 + 0.02 / len(years), hspace=0.5
+    )
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
 
 
-def _draw_year(ax, year: int, days: Mapping[date, dict], calendar: Mapping[date, str], top: float) -> None:
+def _draw_year(
+    ax, year: int, days: Mapping[date, dict], calendar: Mapping[date, str], top: float
+) -> None:
     first = date(year, 1, 1)
     offset = first.weekday()
     d = first
@@ -253,7 +300,11 @@ def _draw_year(ax, year: int, days: Mapping[date, dict], calendar: Mapping[date,
     ax.set_ylim(7, 0)
     ax.set_yticks([i + 0.5 for i in range(7)], [w[:3] for w in WEEKDAYS], fontsize=7)
     months = [date(year, m, 1) for m in range(1, 13)]
-    ax.set_xticks([(offset + (m - first).days) // 7 + 0.5 for m in months], [m.strftime("%b") for m in months], fontsize=7)
+    ax.set_xticks(
+        [(offset + (m - first).days) // 7 + 0.5 for m in months],
+        [m.strftime("%b") for m in months],
+        fontsize=7,
+    )
     ax.set_title(str(year), fontsize=9, loc="left")
     ax.set_aspect("equal")
     for side in ("top", "right", "bottom", "left"):

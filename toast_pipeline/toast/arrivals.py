@@ -24,6 +24,8 @@ FILE_NAMES = {spec.table: spec.file_name for spec in TABLE_SPECS}
 def file_names(tables: Iterable[str]) -> frozenset[str]:
     """Toast file names of warehouse tables (the verdicts learn sets of tables)."""
     return frozenset(FILE_NAMES[t] for t in tables)
+
+
 # A folder with a file changed this recently is still being written, whatever it holds. The
 # sensor's two looks are further apart than this, so it never requests such a folder itself.
 QUIET_PERIOD = timedelta(minutes=1)
@@ -42,7 +44,9 @@ class Arrivals:
     folders: dict[str, FolderState] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps({day: asdict(state) for day, state in self.folders.items()}, sort_keys=True)
+        return json.dumps(
+            {day: asdict(state) for day, state in self.folders.items()}, sort_keys=True
+        )
 
     @classmethod
     def from_json(cls, text: str | None) -> Arrivals:
@@ -110,7 +114,12 @@ def folders_to_look_at(
     looks = []
     for day, mtime in folders:
         state = arrivals.folders.get(day.isoformat())
-        if state is None or not state.requested or state.folder_mtime != mtime or day >= recheck_after:
+        if (
+            state is None
+            or not state.requested
+            or state.folder_mtime != mtime
+            or day >= recheck_after
+        ):
             looks.append(day)
     return looks
 
@@ -149,7 +158,8 @@ def remember_loaded(arrivals: Arrivals, day: date, folder_mtime: float, fingerpr
     """A folder first seen after it was loaded (by a backfill, say) is not requested again
     unless its files differ from the ones that were loaded."""
     arrivals.folders.setdefault(
-        day.isoformat(), FolderState(folder_mtime=folder_mtime, look=fingerprint, requested=fingerprint)
+        day.isoformat(),
+        FolderState(folder_mtime=folder_mtime, look=fingerprint, requested=fingerprint),
     )
 
 

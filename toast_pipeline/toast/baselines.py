@@ -44,12 +44,18 @@ class ClosureRules:
     """How a date is judged; every number can be overridden (run config of the load)."""
 
     closed_fraction: float = 0.1  # closed below this share of the weekday's normal orders or sales
-    stray_orders: int = 2  # at most this many orders is a handful of stray rows, whatever the normal
+    stray_orders: int = (
+        2  # at most this many orders is a handful of stray rows, whatever the normal
+    )
     lookback_weeks: int = 8  # history a baseline is learnt from
     min_same_weekday: int = 3  # same-weekday dates needed before the weekday's own pattern is used
     min_history_days: int = 3  # open days needed for an all-weekday baseline; fewer: the floors
-    min_deliveries: int = 3  # delivered folders needed to learn the location's file set; fewer: all seven
-    weekly_closed_share: float = 0.5  # a weekday closed this often in the lookback is a weekly closure
+    min_deliveries: int = (
+        3  # delivered folders needed to learn the location's file set; fewer: all seven
+    )
+    weekly_closed_share: float = (
+        0.5  # a weekday closed this often in the lookback is a weekly closure
+    )
     max_missing_run: int = 3  # more missing folders in a row than this looks like an outage
     floors: ClosureThresholds = field(default_factory=ClosureThresholds)
 
@@ -133,7 +139,9 @@ def expected_files(
     return frozenset(t for t in ALL_TABLES if 2 * sum(t in d for d in delivered) >= len(delivered))
 
 
-def affected_dates(written: Iterable[date], known: Iterable[date], rules: ClosureRules) -> set[date]:
+def affected_dates(
+    written: Iterable[date], known: Iterable[date], rules: ClosureRules
+) -> set[date]:
     """Known dates whose verdict reads any written date (the written ones included)."""
     before, after = rules.span
     written = set(written)
@@ -173,7 +181,9 @@ def judge_day(
 ) -> Verdict:
     """The verdict for a date whose summary is in `facts`, from the facts of its span only."""
     calendar = {} if calendar is None else calendar
-    summary = dataclasses.replace(facts[business_date], expected=expected_files(business_date, facts, rules))
+    summary = dataclasses.replace(
+        facts[business_date], expected=expected_files(business_date, facts, rules)
+    )
     weekday = WEEKDAYS[business_date.weekday()]
     holiday = calendar.get(business_date)
     history = _History(business_date, facts, rules)
@@ -207,14 +217,20 @@ def judge_day(
     baseline = history.baseline(usually_closed)
     if baseline is None:
         return _judge_by_floors(summary, rules, pattern, why, details)
-    orders_floor = max(rules.closed_fraction * baseline.orders, min(rules.stray_orders + 1, baseline.orders / 2))
-    sales_floor = (Decimal(str(rules.closed_fraction)) * baseline.net_sales).quantize(CENT, ROUND_HALF_UP)
+    orders_floor = max(
+        rules.closed_fraction * baseline.orders, min(rules.stray_orders + 1, baseline.orders / 2)
+    )
+    sales_floor = (Decimal(str(rules.closed_fraction)) * baseline.net_sales).quantize(
+        CENT, ROUND_HALF_UP
+    )
     details.update(
         baseline=baseline.as_metadata(),
         threshold={"orders_below": round(orders_floor, 2), "net_sales_below": str(sales_floor)},
         ratio={
             "orders": round(summary.orders / baseline.orders, 3) if baseline.orders else None,
-            "net_sales": round(float(summary.net_sales / baseline.net_sales), 3) if baseline.net_sales else None,
+            "net_sales": round(float(summary.net_sales / baseline.net_sales), 3)
+            if baseline.net_sales
+            else None,
         },
     )
     normal = (
@@ -280,7 +296,9 @@ def _judge_missing(
     day after; else a gap that may still fill."""
     if history.usually_closed(business_date.weekday()):
         details["pattern"] = "weekly"
-        return Verdict(ClosureReason.NO_FILES, f"closed: no Toast files were delivered{why}", details)
+        return Verdict(
+            ClosureReason.NO_FILES, f"closed: no Toast files were delivered{why}", details
+        )
     run, unexplained = [business_date], 1
     for step in (-1, 1):
         d = business_date + timedelta(days=step)
@@ -301,7 +319,9 @@ def _judge_missing(
         )
     if holiday:
         details["pattern"] = "holiday"
-        return Verdict(ClosureReason.NO_FILES, f"closed: no Toast files were delivered{why}", details)
+        return Verdict(
+            ClosureReason.NO_FILES, f"closed: no Toast files were delivered{why}", details
+        )
     if after in facts and facts[after].files_found > 0:
         details["pattern"] = "unscheduled"
         details["delivered_after"] = after.isoformat()
@@ -340,7 +360,9 @@ def _judge_by_floors(
     )
 
 
-def _pattern_words(holiday: str | None, usually_closed: bool, history: _History, weekday: str) -> str:
+def _pattern_words(
+    holiday: str | None, usually_closed: bool, history: _History, weekday: str
+) -> str:
     if holiday:
         return f"; public holiday: {holiday}"
     if usually_closed:
@@ -360,7 +382,9 @@ def _basis_words(baseline: Baseline, weekday: str) -> str:
 class _History:
     """The lookback window of a date: which earlier dates look open, and what they amounted to."""
 
-    def __init__(self, business_date: date, facts: Mapping[date, DaySummary], rules: ClosureRules) -> None:
+    def __init__(
+        self, business_date: date, facts: Mapping[date, DaySummary], rules: ClosureRules
+    ) -> None:
         self.rules = rules
         window = [
             (d, facts[d])
@@ -370,12 +394,18 @@ class _History:
         # Any day busier than a small share of a busy day (the upper quartile) looks open: with
         # fewer than three closed days in four, that quartile is an open day of some weekday.
         busy = _quantile(sorted(s.orders for _, s in window), 0.75) if window else 0
-        floor = max(rules.closed_fraction * busy, rules.stray_orders + 1) if busy > 2 * rules.stray_orders else 1
+        floor = (
+            max(rules.closed_fraction * busy, rules.stray_orders + 1)
+            if busy > 2 * rules.stray_orders
+            else 1
+        )
         self.open = [(d, s) for d, s in window if s.files_found > 0 and s.orders >= floor]
         weekday = business_date.weekday()
         self.same_open = [(d, s) for d, s in self.open if d.weekday() == weekday]
         self.known = [sum(d.weekday() == w for d, _ in window) for w in range(7)]
-        self.closed = [self.known[w] - sum(d.weekday() == w for d, _ in self.open) for w in range(7)]
+        self.closed = [
+            self.known[w] - sum(d.weekday() == w for d, _ in self.open) for w in range(7)
+        ]
         self.weekday_known, self.weekday_closed = self.known[weekday], self.closed[weekday]
         self.weekday = weekday
 
@@ -394,7 +424,9 @@ class _History:
             return _baseline("same_weekday", [s for _, s in self.same_open], statistics.median)
         if len(self.open) >= self.rules.min_history_days:
             # Weekdays differ; the lower quartile is a quiet normal day, so a slow day is not closed.
-            return _baseline("all_weekdays", [s for _, s in self.open], lambda v: _quantile(v, 0.25))
+            return _baseline(
+                "all_weekdays", [s for _, s in self.open], lambda v: _quantile(v, 0.25)
+            )
         return None
 
 

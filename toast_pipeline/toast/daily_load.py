@@ -166,8 +166,12 @@ def marker_frame(
         "closure_reason": [str(verdict.reason)],
         "loaded_at": [loaded_at],
     }
-    return pl.DataFrame(marker).cast({k: schema[k] for k in marker}).select(
-        [pl.col(n) if n in marker else pl.lit(None, schema[n]).alias(n) for n in schema.names()]
+    return (
+        pl.DataFrame(marker)
+        .cast({k: schema[k] for k in marker})
+        .select(
+            [pl.col(n) if n in marker else pl.lit(None, schema[n]).alias(n) for n in schema.names()]
+        )
     )
 
 
@@ -215,4 +219,3 @@ def _business_day_row(
         "loaded_at": ctx.loaded_at,
     }
     return pl.DataFrame([row], schema=frame_schema(BUSINESS_DAYS_FIELDS))
-

@@ -17,7 +17,14 @@ from decimal import Decimal
 import polars as pl
 
 from toast_pipeline.toast.all_items import with_report_levels
-from toast_pipeline.toast.specs import ALL_ITEMS_REPORT, MONEY_PRECISION, Column, Field, Kind, TableSpec
+from toast_pipeline.toast.specs import (
+    ALL_ITEMS_REPORT,
+    MONEY_PRECISION,
+    Column,
+    Field,
+    Kind,
+    TableSpec,
+)
 
 BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -163,8 +170,12 @@ def parse_file(spec: TableSpec, data: bytes, source: str) -> ParsedFile:
             )
     missing = tuple(c.header for c in spec.columns if c.name not in found)
     selected = raw.select(
-        [pl.col(found[c.name]).alias(c.name) if c.name in found else pl.lit(None, pl.String).alias(c.name)
-         for c in spec.columns]
+        [
+            pl.col(found[c.name]).alias(c.name)
+            if c.name in found
+            else pl.lit(None, pl.String).alias(c.name)
+            for c in spec.columns
+        ]
     )
     frame = _convert(selected, spec, source, data, headers=list(raw.columns), found=found)
     return ParsedFile(spec, source, derive_columns(spec, frame), missing, tuple(extra), aliased)
@@ -189,7 +200,9 @@ def _check_bytes(data: bytes, source: str) -> str:
     """NUL bytes and anything but UTF-8 are refused before polars sees them, with their place."""
     if data.startswith(UTF16_BOMS):
         raise ExportParseError(
-            source, "the file is UTF-16 (it starts with a UTF-16 byte order mark); Toast exports are UTF-8", line=1
+            source,
+            "the file is UTF-16 (it starts with a UTF-16 byte order mark); Toast exports are UTF-8",
+            line=1,
         )
     nul = data.find(b"\x00")
     if nul >= 0:
@@ -204,7 +217,9 @@ def _check_bytes(data: bytes, source: str) -> str:
         ) from None
     if data.count(b'"') % 2:
         line = _unterminated_quote_line(data)
-        raise ExportParseError(source, "unterminated quoted field (a quote opens and never closes)", line=line)
+        raise ExportParseError(
+            source, "unterminated quoted field (a quote opens and never closes)", line=line
+        )
     return text
 
 
@@ -231,7 +246,9 @@ def _check_row_widths(text: str, source: str) -> list[int]:
             )
         elif len(record) > len(header):
             raise ExportParseError(
-                source, f"row has {len(record)} fields, the header has {len(header)}", line=previous_end + 1
+                source,
+                f"row has {len(record)} fields, the header has {len(header)}",
+                line=previous_end + 1,
             )
         previous_end = reader.line_num
     return blank
@@ -308,7 +325,9 @@ def _plain_decimals(text: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
         found = column.filter(column.str.contains(_E_NOTATION)).unique()
         if found.len():
             rewrites[name] = {value: format(Decimal(value), "f") for value in found}
-    return text.with_columns(pl.col(n).replace(m) for n, m in rewrites.items()) if rewrites else text
+    return (
+        text.with_columns(pl.col(n).replace(m) for n, m in rewrites.items()) if rewrites else text
+    )
 
 
 _STRIPPED = pl.col(pl.String).str.strip_chars()
@@ -319,11 +338,14 @@ _NON_EMPTY_TEXT = pl.when(_STRIPPED.str.len_bytes() > 0).then(_STRIPPED).name.ke
 def _expressions(spec: TableSpec, every_format: bool) -> tuple[list[pl.Expr], list[pl.Expr]]:
     """Built once per table: building polars expressions costs more than running them."""
     parsed = [
-        _CONVERTERS[c.kind](pl.col(c.name), c, every_format).cast(polars_dtype(c.kind, c.scale)).alias(c.name)
+        _CONVERTERS[c.kind](pl.col(c.name), c, every_format)
+        .cast(polars_dtype(c.kind, c.scale))
+        .alias(c.name)
         for c in spec.columns
     ]
     failed = [
-        (pl.col(n).is_not_null() & pl.col(f"parsed:{n}").is_null()).alias(n) for n in spec.column_names
+        (pl.col(n).is_not_null() & pl.col(f"parsed:{n}").is_null()).alias(n)
+        for n in spec.column_names
     ]
     return parsed, failed
 
@@ -435,7 +457,9 @@ def _duration_text(text: pl.Expr, column: Column, every_format: bool) -> pl.Expr
         lowered.str.extract(rf"(\d+)\s*{unit}s?\b", 1).cast(pl.Int64).fill_null(0) * seconds
         for unit, seconds in DURATION_UNITS.items()
     )
-    leftover = lowered.str.replace_all(r"(\d+)\s*(week|day|hour|minute|second)s?\b|,|\band\b|\s", "")
+    leftover = lowered.str.replace_all(
+        r"(\d+)\s*(week|day|hour|minute|second)s?\b|,|\band\b|\s", ""
+    )
     return pl.when((leftover == "") & lowered.str.contains(r"\d")).then(total)
 
 

@@ -84,9 +84,7 @@ class TableSpec:
     @cached_property
     def fields(self) -> tuple[Field, ...]:
         """The warehouse table: the file's columns, then the pipeline's own."""
-        own = tuple(
-            Field(c.name, c.kind, c.scale, _describe(c)) for c in self.columns
-        )
+        own = tuple(Field(c.name, c.kind, c.scale, _describe(c)) for c in self.columns)
         return own + self.derived + SYSTEM_FIELDS
 
 
@@ -384,7 +382,11 @@ ALL_ITEMS_REPORT = TableSpec(
             description="total (the whole day, Menu Name ALL MENUS), menu, group, item, or empty "
             "(no ID and no name, zero figures, as Toast writes for a menu that sold nothing)",
         ),
-        Field("report_row", Kind.INTEGER, description="The row's place in the report (1 = first data row)"),
+        Field(
+            "report_row",
+            Kind.INTEGER,
+            description="The row's place in the report (1 = first data row)",
+        ),
     ),
     derived_key=("report_row",),
 )

@@ -37,7 +37,9 @@ class VerdictBook:
 
     def verdict_for(self, business_date: date, summary: DaySummary) -> Verdict:
         """The verdict of a date about to be written, against the facts known now."""
-        return judge_day(business_date, {**self.facts, business_date: summary}, self.rules, self.calendar)
+        return judge_day(
+            business_date, {**self.facts, business_date: summary}, self.rules, self.calendar
+        )
 
     def expected_tables(self, business_date: date) -> frozenset[str]:
         """The Toast tables the location normally receives, learnt from the dates before this one."""

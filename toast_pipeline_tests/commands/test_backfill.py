@@ -8,10 +8,6 @@ import dagster as dg
 import pytest
 from rich.console import Console
 
-from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
-from toast_pipeline.commands.cli import main
-from toast_pipeline.resources.warehouse import DuckDBWarehouse
-from toast_pipeline_tests.warehouses import every_row
 from toast_pipeline.commands.backfill import (
     BACKFILL_TAG,
     BackfillRequest,
@@ -19,6 +15,10 @@ from toast_pipeline.commands.backfill import (
     requested_dates,
     run_backfill_command,
 )
+from toast_pipeline.commands.cli import main
+from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
+from toast_pipeline.resources.warehouse import DuckDBWarehouse
+from toast_pipeline_tests.warehouses import every_row
 
 D = date.fromisoformat
 
@@ -28,7 +28,9 @@ def test_loaded_dates_are_skipped_unless_forced():
     plan = plan_backfill(days, on_server=days, loaded={D("2024-04-02")}, force=False, batch_size=31)
     assert plan.to_run == [D("2024-04-01"), D("2024-04-03")]
     assert plan.skipped == [D("2024-04-02")]
-    forced = plan_backfill(days, on_server=days, loaded={D("2024-04-02")}, force=True, batch_size=31)
+    forced = plan_backfill(
+        days, on_server=days, loaded={D("2024-04-02")}, force=True, batch_size=31
+    )
     assert forced.to_run == days
 
 
@@ -46,7 +48,10 @@ def test_batches_are_contiguous_and_capped():
 def test_all_spans_the_first_to_the_last_folder_gaps_included():
     on_server = [D("2024-04-01"), D("2024-04-04")]
     assert requested_dates(BackfillRequest(all_dates=True), on_server) == [
-        D("2024-04-01"), D("2024-04-02"), D("2024-04-03"), D("2024-04-04")
+        D("2024-04-01"),
+        D("2024-04-02"),
+        D("2024-04-03"),
+        D("2024-04-04"),
     ]
     assert requested_dates(BackfillRequest(all_dates=True), []) == []
 
@@ -90,7 +95,10 @@ def test_backfill_loads_every_date_fails_the_damaged_one_alone_then_retries_it(
     assert outcome["failed_date_list"] == ["2024-04-07"]
     assert outcome["dates_loaded"] == 7 and outcome["closure_dates"] == 4
     damage = sample_export.day(date(2024, 4, 7))
-    assert f"{damage.damage_file}, line {damage.damage_line}" in outcome["dates"]["2024-04-07"]["error"]
+    assert (
+        f"{damage.damage_file}, line {damage.damage_line}"
+        in outcome["dates"]["2024-04-07"]["error"]
+    )
     assert outcome["dates"]["2024-04-08"]["status"] == "open"  # the damaged date's batch-mate
     assert outcome["dates"]["2024-04-02"] == {"status": "closed", "reason": "no_files", "rows": 0}
 
@@ -98,7 +106,9 @@ def test_backfill_loads_every_date_fails_the_damaged_one_alone_then_retries_it(
         [backfill] = instance.get_backfills()
         assert backfill.tags[BACKFILL_TAG] == "true"
         assert backfill.status.value == "COMPLETED_FAILED"
-        runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id}))
+        runs = instance.get_runs(
+            filters=dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id})
+        )
         assert len(runs) == 3
         state = instance.event_log_storage.get_asset_check_state(
             [(dg.AssetCheckKey(BUSINESS_DAYS_KEY, CLOSURE_CHECK), backfill_partitions())]
@@ -124,7 +134,9 @@ def test_backfill_loads_every_date_fails_the_damaged_one_alone_then_retries_it(
     monkeypatch.setenv("TOAST_DUCKDB_PATH", str(environment / "rebuilt.duckdb"))
     assert main(["backfill", "--all", "--force", "--from-archive", "--log", str(log)]) == 1
     assert json.loads(log.read_text())["failed_date_list"] == ["2024-04-07"]
-    rebuilt, original = (DuckDBWarehouse(path=str(environment / name)) for name in ("rebuilt.duckdb", "toast.duckdb"))
+    rebuilt, original = (
+        DuckDBWarehouse(path=str(environment / name)) for name in ("rebuilt.duckdb", "toast.duckdb")
+    )
     assert every_row(rebuilt) == every_row(original)
 
 

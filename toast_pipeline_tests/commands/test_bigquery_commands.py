@@ -11,10 +11,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline_dev.__main__ import parser
 from toast_pipeline_dev.demo import DemoOptions, run_demo
 from toast_pipeline_dev.sample import SampleExport
-from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline_tests.warehouses import REPO
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
@@ -28,7 +28,11 @@ def test_the_demo_loads_into_bigquery_on_its_own_emulator(tmp_path, monkeypatch)
     output = io.StringIO()
     venv = Path(os.environ.get("BIGQUERY_EMULATOR_VENV", REPO / ".bigquery-emulator"))
     options = DemoOptions(
-        data_dir=tmp_path, start=date(2024, 3, 1), days=10, orders_per_day=15, bigquery_emulator=venv
+        data_dir=tmp_path,
+        start=date(2024, 3, 1),
+        days=10,
+        orders_per_day=15,
+        bigquery_emulator=venv,
     )
     assert run_demo(options, Console(file=output, width=200)) == 0
     text = output.getvalue()
@@ -47,15 +51,33 @@ def test_one_date_materializes_into_bigquery_from_the_dagster_command_line(
     dataset = f"cli_{uuid.uuid4().hex[:8]}"
     env = {**os.environ, **sample_env, **bigquery_emulator.warehouse_env(dataset)}
     result = subprocess.run(
-        [DAGSTER, "asset", "materialize", "-m", "toast_pipeline.definitions",
-         "--select", "key:toast/*", "--partition", "2024-04-04"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        [
+            DAGSTER,
+            "asset",
+            "materialize",
+            "-m",
+            "toast_pipeline.definitions",
+            "--select",
+            "key:toast/*",
+            "--partition",
+            "2024-04-04",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     truth = next(d for d in sample_export.days if d.business_date.isoformat() == "2024-04-04")
     warehouse = BigQueryWarehouse(project=bigquery_emulator.project, dataset=dataset)
-    assert warehouse.row_counts(sample_export.location_id)["order_details"] == truth.rows["order_details"]
-    assert warehouse.business_days(sample_export.location_id).get_column("status").to_list() == ["open"]
+    assert (
+        warehouse.row_counts(sample_export.location_id)["order_details"]
+        == truth.rows["order_details"]
+    )
+    assert warehouse.business_days(sample_export.location_id).get_column("status").to_list() == [
+        "open"
+    ]
 
 
 def test_the_demo_option_defaults_to_the_venv_the_script_builds():

@@ -56,7 +56,12 @@ def webserver(environment):
     log = (environment / "webserver.log").open("w")
     command = [
         str(Path(sys.executable).with_name("dagster-webserver")),
-        "-h", "127.0.0.1", "-p", str(port), "-m", "toast_pipeline.definitions",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-m",
+        "toast_pipeline.definitions",
     ]
     process = subprocess.Popen(
         command, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -105,8 +110,12 @@ def test_launch_a_backfill_and_read_its_outcome_through_graphql(webserver):
 
     with dg.DagsterInstance.get() as instance, workspace(instance) as context:
         drive(
-            instance, context, backfill_id, [date.fromisoformat(d) for d in DATES],
-            run_daemon_duties=True, on_progress=lambda progress: None,
+            instance,
+            context,
+            backfill_id,
+            [date.fromisoformat(d) for d in DATES],
+            run_daemon_duties=True,
+            on_progress=lambda progress: None,
         )
 
     status = backfill_status(webserver, backfill_id)
@@ -123,7 +132,10 @@ def test_launch_a_backfill_and_read_its_outcome_through_graphql(webserver):
     assert status["dates"]["2024-04-08"]["run_id"] == damaged_run  # batch-mates, one run
     assert sorted(len(run["dates"]) for run in status["runs"]) == [2, 3]
     assert status["assets"]["toast/business_days"] == {
-        "targeted": 5, "materialized": 4, "failed": 1, "in_progress": 0
+        "targeted": 5,
+        "materialized": 4,
+        "failed": 1,
+        "in_progress": 0,
     }
     assert set(status["assets"]) == {"/".join(key) for key in toast_asset_keys(webserver)}
 

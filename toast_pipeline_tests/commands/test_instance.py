@@ -19,5 +19,7 @@ def test_a_chosen_dagster_home_is_kept(tmp_path, monkeypatch):
 def test_no_instance_anywhere_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    with pytest.raises(RuntimeError, match="DAGSTER_HOME is not set and there is no dagster_home/dagster.yaml"):
+    with pytest.raises(
+        RuntimeError, match="DAGSTER_HOME is not set and there is no dagster_home/dagster.yaml"
+    ):
         use_dagster_home()

@@ -12,13 +12,13 @@ import pytest
 from google.cloud import bigquery
 
 from toast_pipeline.commands.cli import main
+from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse, schema_field
+from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse, duckdb_type
+from toast_pipeline.resources.warehouse_sql import rows_per_date
 from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
 from toast_pipeline.toast.parse import frame_schema
 from toast_pipeline.toast.specs import TABLE_SPECS, Field, Kind
 from toast_pipeline_dev.local_bigquery import LocalBigQuery
-from toast_pipeline.resources.warehouse_sql import rows_per_date
-from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse, schema_field
-from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse, duckdb_type
 from toast_pipeline_tests.resources.test_warehouse import LOCATION, day_tables
 from toast_pipeline_tests.warehouses import WAREHOUSES
 
@@ -70,7 +70,9 @@ def create_old_bigquery(warehouse: BigQueryWarehouse, frames: dict[str, pl.DataF
             source_format=bigquery.SourceFormat.PARQUET,
             schema=[schema_field(f) for f in old_fields(name)],
         )
-        client.load_table_from_file(buffer, f"{warehouse.project}.{warehouse.dataset}.{name}", job_config=config).result()
+        client.load_table_from_file(
+            buffer, f"{warehouse.project}.{warehouse.dataset}.{name}", job_config=config
+        ).result()
 
 
 @pytest.fixture(params=WAREHOUSES)
@@ -103,7 +105,9 @@ def test_migrate_adds_the_closure_fields_and_keeps_every_row(old_warehouse, caps
         assert set(after.columns) == set(schema.names())
         assert after.select(CLOSURE_FIELDS).null_count().row(0) == (after.height, after.height)
         kept = after.select(frame.columns).cast({c: schema[c] for c in frame.columns})
-        assert kept.sort(pl.all(), nulls_last=True).equals(frame.sort(pl.all(), nulls_last=True)), table
+        assert kept.sort(pl.all(), nulls_last=True).equals(frame.sort(pl.all(), nulls_last=True)), (
+            table
+        )
 
     assert main(["migrate"]) == 0
     assert "0 column(s) added" in capsys.readouterr().out
@@ -149,7 +153,10 @@ def old_report_rows() -> dict[str, pl.DataFrame]:
     def frame(table: str, rows: list[dict]) -> pl.DataFrame:
         schema = frame_schema(before_real_exports(table))
         return pl.DataFrame(rows, schema={k: schema[k] for k in rows[0]}).select(
-            [pl.col(n) if n in rows[0] else pl.lit(None, schema[n]).alias(n) for n in schema.names()]
+            [
+                pl.col(n) if n in rows[0] else pl.lit(None, schema[n]).alias(n)
+                for n in schema.names()
+            ]
         )
 
     stamp = {"business_date": OLD_DAY, "location_id": LOCATION, "closure_indicator": False}
@@ -157,15 +164,38 @@ def old_report_rows() -> dict[str, pl.DataFrame]:
         "all_items_report": frame(
             "all_items_report",
             [
-                {**stamp, "master_id": "10", "item_id": "11", "menu_name": "Dinner", "menu_item": "Soup",
-                 "avg_price": Decimal("7.123456"), "pct_qty_all": 12.5, "net_amount": Decimal("21.37")},
-                {**stamp, "master_id": "12", "item_id": "13", "menu_name": "Dinner", "menu_item": "Stew",
-                 "avg_price": Decimal("9.5"), "pct_qty_all": 87.5, "net_amount": Decimal("19.00")},
+                {
+                    **stamp,
+                    "master_id": "10",
+                    "item_id": "11",
+                    "menu_name": "Dinner",
+                    "menu_item": "Soup",
+                    "avg_price": Decimal("7.123456"),
+                    "pct_qty_all": 12.5,
+                    "net_amount": Decimal("21.37"),
+                },
+                {
+                    **stamp,
+                    "master_id": "12",
+                    "item_id": "13",
+                    "menu_name": "Dinner",
+                    "menu_item": "Stew",
+                    "avg_price": Decimal("9.5"),
+                    "pct_qty_all": 87.5,
+                    "net_amount": Decimal("19.00"),
+                },
             ],
         ),
         "item_selection_details": frame(
             "item_selection_details",
-            [{**stamp, "item_selection_id": "7", "tax": Decimal("1.23456"), "net_price": Decimal("15.00")}],
+            [
+                {
+                    **stamp,
+                    "item_selection_id": "7",
+                    "tax": Decimal("1.23456"),
+                    "net_price": Decimal("15.00"),
+                }
+            ],
         ),
     }
 
@@ -178,7 +208,9 @@ def warehouse_before_real_exports(request, tmp_path, monkeypatch):
         with duckdb.connect(warehouse.path) as conn:
             conn.execute("CREATE SCHEMA toast")
             for table in frames:
-                columns = ", ".join(f'"{f.name}" {duckdb_type(f)}' for f in before_real_exports(table))
+                columns = ", ".join(
+                    f'"{f.name}" {duckdb_type(f)}' for f in before_real_exports(table)
+                )
                 conn.execute(f"CREATE TABLE {warehouse.table(table)} ({columns})")
                 conn.register("old", frames[table].to_arrow())
                 conn.execute(f"INSERT INTO {warehouse.table(table)} BY NAME SELECT * FROM old")
@@ -191,11 +223,15 @@ def warehouse_before_real_exports(request, tmp_path, monkeypatch):
         client.create_dataset(f"{warehouse.project}.{warehouse.dataset}")
         for table, frame in frames.items():
             schema = [schema_field(f) for f in before_real_exports(table)]
-            client.create_table(bigquery.Table(f"{warehouse.project}.{warehouse.dataset}.{table}", schema=schema))
+            client.create_table(
+                bigquery.Table(f"{warehouse.project}.{warehouse.dataset}.{table}", schema=schema)
+            )
             buffer = io.BytesIO()
             frame.write_parquet(buffer)
             buffer.seek(0)
-            config = bigquery.LoadJobConfig(source_format=bigquery.SourceFormat.PARQUET, schema=schema)
+            config = bigquery.LoadJobConfig(
+                source_format=bigquery.SourceFormat.PARQUET, schema=schema
+            )
             client.load_table_from_file(
                 buffer, f"{warehouse.project}.{warehouse.dataset}.{table}", job_config=config
             ).result()
@@ -223,7 +259,11 @@ def test_migrate_widens_tax_reads_shares_as_fractions_and_labels_report_levels(
     ]
     tax = warehouse.query(f"SELECT tax FROM {warehouse.table('item_selection_details')}").item()
     assert tax == Decimal("1.23456")
-    assert not [c for c in warehouse.query(f"SELECT * FROM {warehouse.table('all_items_report')}").columns if c.startswith("pct_")]
+    assert not [
+        c
+        for c in warehouse.query(f"SELECT * FROM {warehouse.table('all_items_report')}").columns
+        if c.startswith("pct_")
+    ]
 
     day = date(2025, 5, 21)
     items = pl.DataFrame(
@@ -237,15 +277,28 @@ def test_migrate_widens_tax_reads_shares_as_fractions_and_labels_report_levels(
     warehouse.replace_date(
         LOCATION,
         day,
-        {"item_selection_details": stamped.select(
-            [pl.col(n).cast(schema[n]) if n in stamped.columns else pl.lit(None, schema[n]).alias(n) for n in schema.names()]
-        )},
+        {
+            "item_selection_details": stamped.select(
+                [
+                    pl.col(n).cast(schema[n])
+                    if n in stamped.columns
+                    else pl.lit(None, schema[n]).alias(n)
+                    for n in schema.names()
+                ]
+            )
+        },
     )
-    taxes = warehouse.query(f"SELECT tax FROM {warehouse.table('item_selection_details')} ORDER BY tax").to_series()
+    taxes = warehouse.query(
+        f"SELECT tax FROM {warehouse.table('item_selection_details')} ORDER BY tax"
+    ).to_series()
     assert [Decimal(str(t)).normalize() for t in taxes] == [Decimal("0.58875"), Decimal("1.23456")]
 
     assert main(["migrate"]) == 0
-    again = [line.strip() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("+")]
+    again = [
+        line.strip()
+        for line in capsys.readouterr().out.splitlines()
+        if line.strip().startswith("+")
+    ]
     if isinstance(warehouse, BigQueryWarehouse):
         # The emulator applies a NUMERIC column's new parameters but keeps reporting the ones it was
         # created with, so the (harmless) widening is planned again; BigQuery reports the new ones.

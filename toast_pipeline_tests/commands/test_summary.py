@@ -10,7 +10,12 @@ from toast_pipeline.commands.summary import LoadSummary
 def summary() -> LoadSummary:
     days = pl.DataFrame(
         {
-            "business_date": [date(2024, 4, 1), date(2024, 4, 2), date(2024, 4, 3), date(2024, 4, 4)],
+            "business_date": [
+                date(2024, 4, 1),
+                date(2024, 4, 2),
+                date(2024, 4, 3),
+                date(2024, 4, 4),
+            ],
             "status": ["open", "closed", "closed", "closed"],
             "closure_reason": [None, "no_files", "low_activity", "no_files"],
         }
@@ -25,7 +30,10 @@ def summary() -> LoadSummary:
 
 
 def test_closures_are_grouped_by_reason():
-    assert summary().closures == {"no_files": ["2024-04-02", "2024-04-04"], "low_activity": ["2024-04-03"]}
+    assert summary().closures == {
+        "no_files": ["2024-04-02", "2024-04-04"],
+        "low_activity": ["2024-04-03"],
+    }
     assert summary().loaded == ["2024-04-01", "2024-04-02", "2024-04-03", "2024-04-04"]
 
 

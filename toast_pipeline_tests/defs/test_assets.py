@@ -8,13 +8,18 @@ from decimal import Decimal
 import dagster as dg
 import pytest
 
-from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK, asset_key, build_toast_assets
 from toast_pipeline.definitions import DAILY_JOB, build_definitions, partitions_for
-from toast_pipeline_dev.sample import LEAN_ACCOUNT_FILES, SampleExport, generate_export
-from toast_pipeline.toast.specs import TABLE_SPECS
+from toast_pipeline.defs.assets import (
+    BUSINESS_DAYS_KEY,
+    CLOSURE_CHECK,
+    asset_key,
+    build_toast_assets,
+)
 from toast_pipeline.resources.archive import ArchiveExportSource
 from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
 from toast_pipeline.settings import LocationSettings
+from toast_pipeline.toast.specs import TABLE_SPECS
+from toast_pipeline_dev.sample import LEAN_ACCOUNT_FILES, SampleExport, generate_export
 from toast_pipeline_tests.warehouses import every_row
 
 LOCATION = "185129"
@@ -42,7 +47,9 @@ def instance():
 @pytest.fixture
 def job(server, sftp_source_factory, archive, warehouse) -> dg.JobDefinition:
     settings = LocationSettings(location_id=LOCATION, start_date=START, timezone="America/Chicago")
-    definitions = build_definitions(settings, source=sftp_source_factory(server), archive=archive, warehouse=warehouse)
+    definitions = build_definitions(
+        settings, source=sftp_source_factory(server), archive=archive, warehouse=warehouse
+    )
     return definitions.resolve_job_def(DAILY_JOB)
 
 
@@ -52,7 +59,9 @@ def truth(export: SampleExport, day: date):
 
 def run_dates(job, instance, first: date, last: date | None = None) -> dg.ExecuteInProcessResult:
     if last is None:
-        return job.execute_in_process(partition_key=first.isoformat(), instance=instance, raise_on_error=False)
+        return job.execute_in_process(
+            partition_key=first.isoformat(), instance=instance, raise_on_error=False
+        )
     tags = {
         "dagster/asset_partition_range_start": first.isoformat(),
         "dagster/asset_partition_range_end": last.isoformat(),
@@ -92,8 +101,12 @@ def net_sales(warehouse: Warehouse, day: date) -> Decimal:
 
 def check_statuses(instance: dg.DagsterInstance) -> dict[str, str]:
     """Per-date check status exactly as the UI resolves it from the instance."""
-    partitions_def = dg.DailyPartitionsDefinition(start_date=START.isoformat(), timezone="America/Chicago")
-    state = instance.event_log_storage.get_asset_check_state([(CHECK_KEY, partitions_def)])[CHECK_KEY]
+    partitions_def = dg.DailyPartitionsDefinition(
+        start_date=START.isoformat(), timezone="America/Chicago"
+    )
+    state = instance.event_log_storage.get_asset_check_state([(CHECK_KEY, partitions_def)])[
+        CHECK_KEY
+    ]
     return {
         partition: status.value
         for status, subset in state.subsets.items()
@@ -121,13 +134,17 @@ def test_an_open_date_loads_exactly_with_a_passing_check(export, job, instance, 
 def test_materializations_carry_rows_schema_and_checksummed_sources(export, job, instance):
     day = date(2024, 4, 4)
     result = run_dates(job, instance, day)
-    materializations = {m.asset_key: m for m in result.asset_materializations_for_node("toast_export")}
+    materializations = {
+        m.asset_key: m for m in result.asset_materializations_for_node("toast_export")
+    }
     assert set(materializations) == {asset_key(s.table) for s in TABLE_SPECS} | {BUSINESS_DAYS_KEY}
     orders = materializations[asset_key("order_details")]
     assert orders.partition == "2024-04-04"
     assert orders.metadata["dagster/row_count"].value == truth(export, day).rows["order_details"]
     columns = [c.name for c in orders.metadata["dagster/column_schema"].schema.columns]
-    assert columns[:3] == ["location", "order_id", "order_number"] and "closure_indicator" in columns
+    assert (
+        columns[:3] == ["location", "order_id", "order_number"] and "closure_indicator" in columns
+    )
     [source] = orders.metadata["source_files"].value
     data = (export.root / LOCATION / "20240404" / "OrderDetails.csv").read_bytes()
     assert source == {
@@ -146,7 +163,9 @@ def test_materializations_carry_rows_schema_and_checksummed_sources(export, job,
     ],
     ids=["header_only", "stray_rows", "few_files"],
 )
-def test_closed_dates_are_flagged_with_their_real_rows_kept(export, job, instance, warehouse, day, reason):
+def test_closed_dates_are_flagged_with_their_real_rows_kept(
+    export, job, instance, warehouse, day, reason
+):
     result = run_dates(job, instance, day)
     assert result.success
     rows = real_rows(warehouse, day)
@@ -160,13 +179,20 @@ def test_closed_dates_are_flagged_with_their_real_rows_kept(export, job, instanc
     assert (business_day["status"], business_day["closure_reason"]) == ("closed", reason)
 
 
-def test_a_missing_folder_is_a_delivery_gap_until_the_day_after_is_delivered(job, instance, warehouse):
+def test_a_missing_folder_is_a_delivery_gap_until_the_day_after_is_delivered(
+    job, instance, warehouse
+):
     missing = date(2024, 4, 2)
     alone = run_dates(job, instance, missing)
     assert alone.success
     [gap] = alone.get_asset_check_evaluations()
-    assert (gap.metadata["reason"].value, gap.severity) == ("delivery_gap", dg.AssetCheckSeverity.ERROR)
-    assert marker_reasons(warehouse, missing) == {}  # no closure rows over a day that may have had sales
+    assert (gap.metadata["reason"].value, gap.severity) == (
+        "delivery_gap",
+        dg.AssetCheckSeverity.ERROR,
+    )
+    assert (
+        marker_reasons(warehouse, missing) == {}
+    )  # no closure rows over a day that may have had sales
     assert warehouse.business_days(LOCATION).select("status", "closure_reason").row(0) == (
         "delivery_gap",
         "delivery_gap",
@@ -176,11 +202,16 @@ def test_a_missing_folder_is_a_delivery_gap_until_the_day_after_is_delivered(job
     assert after.success
     evaluations = {e.partition: e for e in after.get_asset_check_evaluations()}
     rejudged = evaluations["2024-04-02"]
-    assert (rejudged.metadata["reason"].value, rejudged.severity) == ("no_files", dg.AssetCheckSeverity.WARN)
+    assert (rejudged.metadata["reason"].value, rejudged.severity) == (
+        "no_files",
+        dg.AssetCheckSeverity.WARN,
+    )
     assert "the export delivered 2024-04-03" in rejudged.metadata["explanation"].value
     assert marker_reasons(warehouse, missing) == {spec.table: "no_files" for spec in TABLE_SPECS}
     assert check_statuses(instance) == {"2024-04-02": "FAILED", "2024-04-03": "FAILED"}
-    rows = warehouse.business_days(LOCATION).select("business_date", "status", "closure_reason").rows()
+    rows = (
+        warehouse.business_days(LOCATION).select("business_date", "status", "closure_reason").rows()
+    )
     assert rows == [(missing, "closed", "no_files"), (date(2024, 4, 3), "closed", "low_activity")]
 
 
@@ -198,7 +229,10 @@ def test_a_damaged_date_fails_alone_and_its_batch_mates_load(export, job, instan
     failure = next(e for e in result.all_events if e.is_step_failure)
     damage = truth(export, DAMAGED)
     message = failure.step_failure_data.user_failure_data.description
-    assert f"2024-04-07 not loaded: 185129/20240407/{damage.damage_file}, line {damage.damage_line}" in message
+    assert (
+        f"2024-04-07 not loaded: 185129/20240407/{damage.damage_file}, line {damage.damage_line}"
+        in message
+    )
     assert f"column {damage.damage_column!r}" in message
     assert sum(real_rows(warehouse, DAMAGED).values()) == 0
     assert marker_reasons(warehouse, DAMAGED) == {}
@@ -235,7 +269,11 @@ def test_a_subset_run_writes_only_the_selected_table(
         selection=[asset_key("order_details")],
         partition_key="2024-04-04",
         instance=instance,
-        resources={"source": sftp_source_factory(server), "archive": archive, "warehouse": warehouse},
+        resources={
+            "source": sftp_source_factory(server),
+            "archive": archive,
+            "warehouse": warehouse,
+        },
     )
     assert result.success
     counts = warehouse.row_counts(LOCATION)
@@ -272,7 +310,9 @@ def test_files_are_archived_before_parsing_even_when_the_date_fails(export, job,
     }
 
 
-def test_a_folder_gone_from_the_server_is_loaded_from_the_archive(own_server, sftp_source_factory, archive, tmp_path):
+def test_a_folder_gone_from_the_server_is_loaded_from_the_archive(
+    own_server, sftp_source_factory, archive, tmp_path
+):
     root, server = own_server
     job, warehouse = duckdb_job(sftp_source_factory(server), archive, tmp_path / "w.duckdb")
     day = date(2024, 4, 4)
@@ -290,12 +330,16 @@ def test_the_warehouse_rebuilt_from_the_archive_alone_is_identical(
 ):
     root, server = own_server
     last = export.days[-1].business_date
-    loaded, original = duckdb_job(sftp_source_factory(server), archive, tmp_path / "original.duckdb")
+    loaded, original = duckdb_job(
+        sftp_source_factory(server), archive, tmp_path / "original.duckdb"
+    )
     with dg.DagsterInstance.ephemeral() as instance:
         assert not run_dates(loaded, instance, START, last).success  # the damaged date fails
     shutil.rmtree(root)  # the server's copy is gone: only the archive is left
 
-    rebuilt_job, rebuilt = duckdb_job(ArchiveExportSource(archive=archive), archive, tmp_path / "rebuilt.duckdb")
+    rebuilt_job, rebuilt = duckdb_job(
+        ArchiveExportSource(archive=archive), archive, tmp_path / "rebuilt.duckdb"
+    )
     with dg.DagsterInstance.ephemeral() as instance:
         assert not run_dates(rebuilt_job, instance, START, last).success
     assert every_row(rebuilt) == every_row(original)
@@ -309,21 +353,36 @@ def test_an_account_without_three_of_the_files_loads_every_day_without_calling_t
     open, its header-only closed day is closed for its activity, never for missing files."""
     closed = date(2024, 4, 9)
     lean = generate_export(
-        tmp_path / "lean", location_id=LOCATION, start=START, days=10, seed=5, orders_per_day=30,
-        holiday_country=None, random_closure_rate=0.0, account_files=LEAN_ACCOUNT_FILES,
+        tmp_path / "lean",
+        location_id=LOCATION,
+        start=START,
+        days=10,
+        seed=5,
+        orders_per_day=30,
+        holiday_country=None,
+        random_closure_rate=0.0,
+        account_files=LEAN_ACCOUNT_FILES,
         closure_deliveries={closed: "header_only"},
     )
-    job, warehouse = duckdb_job(sftp_source_factory(sftp_server_factory(lean.root)), archive, tmp_path / "w.duckdb")
+    job, warehouse = duckdb_job(
+        sftp_source_factory(sftp_server_factory(lean.root)), archive, tmp_path / "w.duckdb"
+    )
     with dg.DagsterInstance.ephemeral() as instance:
         result = run_dates(job, instance, START, lean.days[-1].business_date)
     assert result.success
-    verdicts = dict(warehouse.query(
-        f"SELECT business_date, coalesce(closure_reason, status) FROM {warehouse.table('business_days')}"
-    ).rows())
-    assert verdicts == {d.business_date: "low_activity" if d.business_date == closed else "open" for d in lean.days}
+    verdicts = dict(
+        warehouse.query(
+            f"SELECT business_date, coalesce(closure_reason, status) FROM {warehouse.table('business_days')}"
+        ).rows()
+    )
+    assert verdicts == {
+        d.business_date: "low_activity" if d.business_date == closed else "open" for d in lean.days
+    }
     evaluations = {e.partition: e for e in result.get_asset_check_evaluations() if e.partition}
     lean_tables = sorted(s.table for s in TABLE_SPECS if s.file_name in LEAN_ACCOUNT_FILES)
     assert evaluations[closed.isoformat()].metadata["expected_files"].value == lean_tables
-    assert evaluations[START.isoformat()].metadata["expected_files"].value == sorted(s.table for s in TABLE_SPECS)
+    assert evaluations[START.isoformat()].metadata["expected_files"].value == sorted(
+        s.table for s in TABLE_SPECS
+    )
     for day in lean.days:
         assert real_rows(warehouse, day.business_date) == expected_rows(lean, day.business_date)

@@ -9,12 +9,12 @@ import dagster as dg
 import duckdb
 import pytest
 
+from toast_pipeline.definitions import DAILY_JOB, archive_from_env, defs, source_from_env
 from toast_pipeline.defs.analysis_assets import CLOSURE_SUMMARY_KEY, DAILY_TRENDS_KEY
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
-from toast_pipeline.definitions import DAILY_JOB, archive_from_env, defs, source_from_env
-from toast_pipeline.toast.specs import TABLE_SPECS
 from toast_pipeline.resources.archive import ArchiveExportSource, GCSRawArchive, LocalRawArchive
 from toast_pipeline.resources.sftp import SFTPExportSource
+from toast_pipeline.toast.specs import TABLE_SPECS
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 
@@ -23,7 +23,11 @@ def test_definitions_validate_from_the_command_line(tmp_path):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     result = subprocess.run(
         [DAGSTER, "definitions", "validate", "-m", "toast_pipeline.definitions"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "Validation successful" in result.stderr + result.stdout
@@ -53,15 +57,17 @@ def test_secrets_are_bound_by_name_never_by_value(monkeypatch):
 
 def test_the_archive_is_a_local_folder_unless_a_bucket_is_named():
     assert archive_from_env({"TOAST_ARCHIVE_PATH": "/srv/raw"}) == LocalRawArchive(path="/srv/raw")
-    assert archive_from_env({"TOAST_ARCHIVE_BUCKET": "b", "TOAST_BIGQUERY_PROJECT": "p"}) == GCSRawArchive(
-        bucket="b", prefix="toast-raw", project="p"
-    )
+    assert archive_from_env(
+        {"TOAST_ARCHIVE_BUCKET": "b", "TOAST_BIGQUERY_PROJECT": "p"}
+    ) == GCSRawArchive(bucket="b", prefix="toast-raw", project="p")
 
 
 def test_the_source_is_the_sftp_server_unless_rebuilding_from_the_archive():
     archive = LocalRawArchive(path="raw")
     assert isinstance(source_from_env({}, archive), SFTPExportSource)
-    assert source_from_env({"TOAST_SOURCE": "archive"}, archive) == ArchiveExportSource(archive=archive)
+    assert source_from_env({"TOAST_SOURCE": "archive"}, archive) == ArchiveExportSource(
+        archive=archive
+    )
     with pytest.raises(ValueError, match="TOAST_SOURCE must be 'sftp' or 'archive'"):
         source_from_env({"TOAST_SOURCE": "s3"}, archive)
 
@@ -89,9 +95,22 @@ def test_one_date_materializes_from_the_dagster_command_line(tmp_path, sample_ex
     database = sample_env["TOAST_DUCKDB_PATH"]
     env = {**os.environ, **sample_env}
     result = subprocess.run(
-        [DAGSTER, "asset", "materialize", "-m", "toast_pipeline.definitions",
-         "--select", "key:toast/*", "--partition", "2024-04-04"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180,
+        [
+            DAGSTER,
+            "asset",
+            "materialize",
+            "-m",
+            "toast_pipeline.definitions",
+            "--select",
+            "key:toast/*",
+            "--partition",
+            "2024-04-04",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     truth = next(d for d in sample_export.days if d.business_date.isoformat() == "2024-04-04")

@@ -23,16 +23,16 @@ import asyncssh
 import dagster as dg
 import pytest
 
-from toast_pipeline.defs.assets import TOAST_FILES
 from toast_pipeline.definitions import DAILY_JOB, build_definitions
-from toast_pipeline_dev.sample import SampleExport, generate_export
-from toast_pipeline_dev.local_sftp import LocalSFTPServer, generate_keys, write_known_hosts
+from toast_pipeline.defs.assets import TOAST_FILES
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.source import FileTooLarge
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
-from toast_pipeline_tests.faulty_sftp import Faults, read_journal, serve_faulty
+from toast_pipeline_dev.local_sftp import LocalSFTPServer, generate_keys, write_known_hosts
+from toast_pipeline_dev.sample import SampleExport, generate_export
 from toast_pipeline_tests.defs.test_assets import expected_rows, real_rows, run_dates
+from toast_pipeline_tests.faulty_sftp import Faults, read_journal, serve_faulty
 
 LOCATION = "185129"
 START = date(2024, 5, 6)
@@ -79,15 +79,23 @@ def faulty(export: SampleExport, keys: Path, tmp_path: Path):
 
         def start(**faults) -> tuple[LocalSFTPServer, Path]:
             journal = tmp_path / "journal.jsonl"
-            server = servers.enter_context(serve_faulty(export.root, keys, Faults(journal=str(journal), **faults)))
+            server = servers.enter_context(
+                serve_faulty(export.root, keys, Faults(journal=str(journal), **faults))
+            )
             return server, journal
 
         yield start
 
 
-def job_for(source, tmp_path: Path, retries: int = 1) -> tuple[dg.JobDefinition, DuckDBWarehouse, LocalRawArchive]:
+def job_for(
+    source, tmp_path: Path, retries: int = 1
+) -> tuple[dg.JobDefinition, DuckDBWarehouse, LocalRawArchive]:
     settings = LocationSettings(
-        location_id=LOCATION, start_date=START, holiday_country=None, run_retries=retries, run_retry_delay_seconds=0
+        location_id=LOCATION,
+        start_date=START,
+        holiday_country=None,
+        run_retries=retries,
+        run_retry_delay_seconds=0,
     )
     warehouse = DuckDBWarehouse(path=str(tmp_path / "toast.duckdb"))
     archive = LocalRawArchive(path=str(tmp_path / "raw"))
@@ -96,7 +104,9 @@ def job_for(source, tmp_path: Path, retries: int = 1) -> tuple[dg.JobDefinition,
 
 
 def step_attempts(result: dg.ExecuteInProcessResult) -> int:
-    return 1 + sum(1 for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_RESTARTED)
+    return 1 + sum(
+        1 for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_RESTARTED
+    )
 
 
 def failure(result: dg.ExecuteInProcessResult):
@@ -221,11 +231,16 @@ def test_a_folder_still_being_written_is_not_loaded_as_a_closed_day(
     with dg.DagsterInstance.ephemeral() as instance:
         result = run_dates(job, instance, DAYS[7])
         assert not result.success
-        assert "the folder is still being written (3 of the 7 Toast files the location receives" in failure_text(result)
+        assert (
+            "the folder is still being written (3 of the 7 Toast files the location receives"
+            in failure_text(result)
+        )
         assert warehouse.row_counts(LOCATION)["business_days"] == 0
         assert archive.dates(LOCATION) == []
 
-        shutil.copytree(export.root / LOCATION / DAYS[7].strftime("%Y%m%d"), partial, dirs_exist_ok=True)
+        shutil.copytree(
+            export.root / LOCATION / DAYS[7].strftime("%Y%m%d"), partial, dirs_exist_ok=True
+        )
         assert run_dates(job, instance, DAYS[7]).success  # the finished folder (stamped hours ago)
     assert real_rows(warehouse, DAYS[7]) == expected_rows(export, DAYS[7])
 
@@ -243,7 +258,9 @@ def test_each_malformed_file_fails_its_date_naming_file_and_line_and_the_others_
     for day, kind in DAMAGE.items():
         truth = export.day(day)
         message = failed[day.isoformat()]
-        assert f"{LOCATION}/{day:%Y%m%d}/{truth.damage_file}, line {truth.damage_line}" in message, (kind, message)
+        assert (
+            f"{LOCATION}/{day:%Y%m%d}/{truth.damage_file}, line {truth.damage_line}" in message
+        ), (kind, message)
         if kind in ("bad_value", "cut_short"):
             assert f"column {truth.damage_column!r}" in message, (kind, message)
     for day in (DAYS[0], DAYS[7]):
@@ -251,7 +268,14 @@ def test_each_malformed_file_fails_its_date_naming_file_and_line_and_the_others_
     assert warehouse.row_counts(LOCATION)["business_days"] == 2
 
 
-HOSTILE = ["../../evil.csv", "/etc/evil.csv", "x" * 300 + ".csv", "sub/evil.csv", "..", "evil\n.csv"]
+HOSTILE = [
+    "../../evil.csv",
+    "/etc/evil.csv",
+    "x" * 300 + ".csv",
+    "sub/evil.csv",
+    "..",
+    "evil\n.csv",
+]
 
 
 def test_hostile_names_in_a_listing_are_ignored_and_nothing_is_written_outside(
@@ -260,7 +284,9 @@ def test_hostile_names_in_a_listing_are_ignored_and_nothing_is_written_outside(
     root = tmp_path / "export"
     shutil.copytree(export.root, root)
     (tmp_path / "outside.csv").write_text("secret,outside\n")
-    (root / LOCATION / DAYS[0].strftime("%Y%m%d") / "Escape.csv").symlink_to(tmp_path / "outside.csv")
+    (root / LOCATION / DAYS[0].strftime("%Y%m%d") / "Escape.csv").symlink_to(
+        tmp_path / "outside.csv"
+    )
     journal = tmp_path / "journal.jsonl"
     work = tmp_path / "work"
     work.mkdir()
@@ -304,10 +330,14 @@ def test_a_large_file_is_read_in_bounded_memory_and_an_oversized_one_refused(
         finally:
             tracemalloc.stop()
         assert files["OrderDetails.csv"] == large
-        assert peak < len(large) + 16 * 2**20, f"peak {peak / 2**20:.0f} MiB for a {len(large) / 2**20:.0f} MiB file"
+        assert peak < len(large) + 16 * 2**20, (
+            f"peak {peak / 2**20:.0f} MiB for a {len(large) / 2**20:.0f} MiB file"
+        )
 
         strict = sftp_source_factory(server, max_file_mb=1)
-        with pytest.raises(FileTooLarge, match=r"PaymentDetails.csv on .* is 3.0 MiB, more than max_file_mb=1"):
+        with pytest.raises(
+            FileTooLarge, match=r"PaymentDetails.csv on .* is 3.0 MiB, more than max_file_mb=1"
+        ):
             strict.fetch(LOCATION, DAYS[0], names=["PaymentDetails.csv"])
     assert [Path(e["path"]).name for e in events(journal, "open")] == ["OrderDetails.csv"]
 
@@ -321,7 +351,11 @@ def test_no_secret_reaches_the_event_log_the_logs_or_any_file_written(
     """Runs through `dagster asset materialize` with EnvVar-bound secrets (an encrypted key and
     its passphrase, a password), succeeding, failing on a damaged file and failing to log in;
     then the event log, the command output and every byte written are searched for each secret."""
-    password, passphrase, wrong = "pw-7d1c-never-log", "pp-93ab-never-log", "pw-wrong-4e2f-never-log"
+    password, passphrase, wrong = (
+        "pw-7d1c-never-log",
+        "pp-93ab-never-log",
+        "pw-wrong-4e2f-never-log",
+    )
     password_file = tmp_path / "server" / "password"
     password_file.parent.mkdir()
     password_file.write_text(password)
@@ -344,9 +378,19 @@ def test_no_secret_reaches_the_event_log_the_logs_or_any_file_written(
             "TOAST_HOLIDAY_COUNTRY": "none",
             "TOAST_RUN_RETRIES": "0",
         }
-        password_only = {k: v for k, v in env.items() if "PRIVATE_KEY" not in k} | {"TOAST_SFTP_PASSWORD": wrong}
+        password_only = {k: v for k, v in env.items() if "PRIVATE_KEY" not in k} | {
+            "TOAST_SFTP_PASSWORD": wrong
+        }
         for day, run_env in ((DAYS[0], env), (DAYS[5], env), (DAYS[0], password_only)):
-            command = [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "toast_pipeline.definitions"]
+            command = [
+                sys.executable,
+                "-m",
+                "dagster",
+                "asset",
+                "materialize",
+                "-m",
+                "toast_pipeline.definitions",
+            ]
             command += ["--select", "key:toast/*", "--partition", day.isoformat()]
             done = subprocess.run(command, env=run_env, capture_output=True, text=True, timeout=120)
             outputs.append(done.stdout + done.stderr)
@@ -360,7 +404,12 @@ def test_no_secret_reaches_the_event_log_the_logs_or_any_file_written(
     assert len(runs) == 3 and any("password was rejected" in text for text in logged)
     written = [home, Path(sample_env["TOAST_ARCHIVE_PATH"])]
     written += Path(sample_env["TOAST_DUCKDB_PATH"]).parent.glob("toast.duckdb*")
-    files = [p for folder in written for p in ([folder] if folder.is_file() else folder.rglob("*")) if p.is_file()]
+    files = [
+        p
+        for folder in written
+        for p in ([folder] if folder.is_file() else folder.rglob("*"))
+        if p.is_file()
+    ]
     assert len(files) > 10
     searched = [*outputs, *logged, *(p.read_bytes().decode("latin-1") for p in files)]
     for secret in (password, passphrase, wrong):

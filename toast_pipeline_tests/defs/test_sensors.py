@@ -7,13 +7,13 @@ from datetime import date
 import dagster as dg
 import pytest
 
-from toast_pipeline.toast.arrivals import Listing
-from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, EXPECTED_FILES_KEY, FINGERPRINT_KEY
 from toast_pipeline.definitions import DAILY_JOB, build_definitions
-from toast_pipeline_dev.sample import LEAN_ACCOUNT_FILES
+from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, EXPECTED_FILES_KEY, FINGERPRINT_KEY
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
+from toast_pipeline.toast.arrivals import Listing
+from toast_pipeline_dev.sample import LEAN_ACCOUNT_FILES
 
 SETTINGS = LocationSettings(location_id="185129", start_date=date(2024, 4, 1))
 
@@ -33,7 +33,10 @@ def deliver(location, sample, day: str) -> None:
 
 def definitions_for(source) -> dg.Definitions:
     return build_definitions(
-        SETTINGS, source=source, archive=LocalRawArchive(path="unused"), warehouse=DuckDBWarehouse(path="unused.duckdb")
+        SETTINGS,
+        source=source,
+        archive=LocalRawArchive(path="unused"),
+        warehouse=DuckDBWarehouse(path="unused.duckdb"),
     )
 
 
@@ -95,7 +98,9 @@ def test_dates_already_loaded_from_the_same_files_are_not_requested_again(served
     loaded = Listing.of(source.list_files("185129", date(2024, 4, 4))).fingerprint
     with dg.instance_for_test() as instance:
         instance.report_runless_asset_event(
-            dg.AssetMaterialization(BUSINESS_DAYS_KEY, partition="2024-04-04", metadata={FINGERPRINT_KEY: loaded})
+            dg.AssetMaterialization(
+                BUSINESS_DAYS_KEY, partition="2024-04-04", metadata={FINGERPRINT_KEY: loaded}
+            )
         )
         requests, cursor = tick(source, None, instance)
         requests, cursor = tick(source, cursor, instance)
@@ -114,7 +119,8 @@ def test_a_folder_complete_for_an_account_without_three_files_is_requested_once_
         assert tick(source, cursor, instance)[0] == []  # all seven expected: still waiting
         instance.report_runless_asset_event(
             dg.AssetMaterialization(
-                BUSINESS_DAYS_KEY, partition="2024-04-04",
+                BUSINESS_DAYS_KEY,
+                partition="2024-04-04",
                 metadata={EXPECTED_FILES_KEY: dg.MetadataValue.json(sorted(LEAN_ACCOUNT_FILES))},
             )
         )

@@ -6,14 +6,19 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
-from toast_pipeline.toast.baselines import ClosureRules, judge_dates, public_holidays, summaries_from_business_days
 from toast_pipeline.definitions import DAILY_JOB, build_definitions
-from toast_pipeline_dev.sample import generate_export
-from toast_pipeline.toast.specs import TABLE_SPECS
+from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
+from toast_pipeline.toast.baselines import (
+    ClosureRules,
+    judge_dates,
+    public_holidays,
+    summaries_from_business_days,
+)
+from toast_pipeline.toast.specs import TABLE_SPECS
+from toast_pipeline_dev.sample import generate_export
 
 LOCATION = "185129"
 START = date(2024, 4, 1)
@@ -62,10 +67,16 @@ def load(server, sftp_source_factory, tmp_path, batches: list[list[date]]):
             }
             assert job.execute_in_process(tags=tags, instance=instance).success
         evaluations = {}
-        for record in instance.event_log_storage.get_asset_check_execution_history(CHECK_KEY, limit=1000):
+        for record in instance.event_log_storage.get_asset_check_execution_history(
+            CHECK_KEY, limit=1000
+        ):
             evaluation = record.event.asset_check_evaluation
-            evaluations.setdefault(evaluation.partition, (evaluation.passed, evaluation.metadata["reason"].value))
-    verdicts = warehouse.business_days(LOCATION).select("business_date", "status", "closure_reason", "explanation")
+            evaluations.setdefault(
+                evaluation.partition, (evaluation.passed, evaluation.metadata["reason"].value)
+            )
+    verdicts = warehouse.business_days(LOCATION).select(
+        "business_date", "status", "closure_reason", "explanation"
+    )
     markers = pl.concat(
         [
             warehouse.query(
@@ -79,7 +90,9 @@ def load(server, sftp_source_factory, tmp_path, batches: list[list[date]]):
     return verdicts, markers, evaluations, facts
 
 
-def test_reverse_one_by_one_batches_and_one_run_give_the_same_verdicts(server, sftp_source_factory, tmp_path):
+def test_reverse_one_by_one_batches_and_one_run_give_the_same_verdicts(
+    server, sftp_source_factory, tmp_path
+):
     one_run = load(server, sftp_source_factory, tmp_path, [DATES])
     reverse = load(server, sftp_source_factory, tmp_path, [[d] for d in reversed(DATES)])
     batches = load(server, sftp_source_factory, tmp_path, [DATES[3:], DATES[:3]])
@@ -92,9 +105,12 @@ def test_reverse_one_by_one_batches_and_one_run_give_the_same_verdicts(server, s
     # What is stored is exactly the learnt rules over the stored facts.
     expected = judge_dates(DATES, facts, ClosureRules(), public_holidays(None))
     assert verdicts.rows() == [
-        (d, v.status, None if v.reason is None else str(v.reason), v.explanation) for d, v in expected.items()
+        (d, v.status, None if v.reason is None else str(v.reason), v.explanation)
+        for d, v in expected.items()
     ]
-    statuses = dict(zip(verdicts.get_column("business_date"), verdicts.get_column("closure_reason")))
+    statuses = dict(
+        zip(verdicts.get_column("business_date"), verdicts.get_column("closure_reason"))
+    )
     assert statuses == {
         **{d: None for d in DATES},
         date(2024, 4, 2): "no_files",  # the export went on the day after

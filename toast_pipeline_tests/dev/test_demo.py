@@ -21,7 +21,9 @@ def test_demo_backfills_every_date_and_matches_the_ground_truth(tmp_path, monkey
     export = SampleExport.read_manifest(tmp_path / "demo" / "manifest.json")
     closed = [d for d in export.days if d.status == "closed"]
     assert closed, "the demo export should have closed days"
-    assert f"11 of 12 dates loaded ({11 - len(closed)} open, {len(closed)} closed), 1 failed" in text
+    assert (
+        f"11 of 12 dates loaded ({11 - len(closed)} open, {len(closed)} closed), 1 failed" in text
+    )
     assert "│ 2024-03-10 │ 185129/20240310/OrderDetails.csv" in text
     assert "unterminated quoted field" in text
     assert "✓ The warehouse matches the generator's ground truth" in text

@@ -15,6 +15,18 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from toast_pipeline.toast.parse import ExportParseError, parse_file
+from toast_pipeline.toast.specs import (
+    ALL_ITEMS_REPORT,
+    CHECK_DETAILS,
+    ITEM_SELECTION_DETAILS,
+    KITCHEN_TIMINGS,
+    ORDER_DETAILS,
+    PAYMENT_DETAILS,
+    SPECS_BY_FILE,
+    SPECS_BY_TABLE,
+    TABLE_SPECS,
+    Kind,
+)
 from toast_pipeline_dev.sample import (
     BOM,
     CLOSED_DELIVERIES,
@@ -29,18 +41,6 @@ from toast_pipeline_dev.sample import (
     main,
 )
 from toast_pipeline_dev.sample import _java_double as java_double
-from toast_pipeline.toast.specs import (
-    ALL_ITEMS_REPORT,
-    CHECK_DETAILS,
-    ITEM_SELECTION_DETAILS,
-    KITCHEN_TIMINGS,
-    ORDER_DETAILS,
-    PAYMENT_DETAILS,
-    SPECS_BY_FILE,
-    SPECS_BY_TABLE,
-    TABLE_SPECS,
-    Kind,
-)
 
 START = date(2024, 11, 18)  # a Monday; Thanksgiving is 2024-11-28
 DAMAGED = {
@@ -57,7 +57,9 @@ DOCS_TIMESTAMP = re.compile(r"^\d{2}/\d{2}/\d{4} \d{2}:\d{2}:\d{2}$")
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
 ITEM_TAX = re.compile(r"^(\d+\.\d{8}|0E-8)$")  # 8 decimals on every row, zero as 0E-8
 LONG_ID = re.compile(r"^\d{17,19}$")
-REPORT_ID = re.compile(r"^-?\d+$")  # AllItemsReport: -1, negative Open Items IDs, 4611686018427387903
+REPORT_ID = re.compile(
+    r"^-?\d+$"
+)  # AllItemsReport: -1, negative Open Items IDs, 4611686018427387903
 HMS = re.compile(r"^\d{2,}:[0-5]\d:[0-5]\d$")
 NEGATIVE_HMS = re.compile(r"^(-\d{2,}|00):(-\d{2}|00):(-\d{2}|00)$")
 MENU_EXPORT = re.compile(
@@ -82,7 +84,12 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> SampleExport:
 @pytest.fixture(scope="module")
 def plain(tmp_path_factory: pytest.TempPathFactory) -> SampleExport:
     return generate_export(
-        tmp_path_factory.mktemp("plain"), start=START, days=7, seed=3, orders_per_day=25, quirks=False
+        tmp_path_factory.mktemp("plain"),
+        start=START,
+        days=7,
+        seed=3,
+        orders_per_day=25,
+        quirks=False,
     )
 
 
@@ -104,7 +111,11 @@ def quirky(tmp_path_factory: pytest.TempPathFactory) -> SampleExport:
 def closed(tmp_path_factory: pytest.TempPathFactory) -> SampleExport:
     """Closed every weekday, so each date shows one of the closed deliveries."""
     return generate_export(
-        tmp_path_factory.mktemp("closed"), start=START, days=28, seed=11, closed_weekdays=tuple(range(7))
+        tmp_path_factory.mktemp("closed"),
+        start=START,
+        days=28,
+        seed=11,
+        closed_weekdays=tuple(range(7)),
     )
 
 
@@ -147,12 +158,21 @@ def level(row: dict[str, str]) -> str:
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_arguments_write_the_same_bytes(tmp_path: Path) -> None:
     kwargs = dict(
-        start=START, days=4, seed=9, orders_per_day=12, quirk_rate=0.5, damaged_dates={START: "bad_value"}
+        start=START,
+        days=4,
+        seed=9,
+        orders_per_day=12,
+        quirk_rate=0.5,
+        damaged_dates={START: "bad_value"},
     )
     first = generate_export(tmp_path / "a", **kwargs)
     second = generate_export(tmp_path / "b", **kwargs)
@@ -166,7 +186,13 @@ def test_same_arguments_write_the_same_bytes(tmp_path: Path) -> None:
 def test_a_date_depends_only_on_seed_and_date(tmp_path: Path, export: SampleExport) -> None:
     """The first days of a long export are a short export with the same arguments."""
     short = generate_export(
-        tmp_path, start=START, days=3, seed=3, orders_per_day=25, closed_weekdays=(1,), damaged_dates=DAMAGED
+        tmp_path,
+        start=START,
+        days=3,
+        seed=3,
+        orders_per_day=25,
+        closed_weekdays=(1,),
+        damaged_dates=DAMAGED,
     )
 
     assert short.days == export.days[:3]
@@ -233,7 +259,9 @@ def test_every_quirk_is_written_as_recorded(quirky: SampleExport) -> None:
             elif kind == "missing_optional_column":
                 assert detail[0] in canonical and detail[0] not in header
             elif kind == "docs_timestamps":
-                stamps = [r[c.header] for r in rows for c in spec.columns if c.kind is Kind.TIMESTAMP]
+                stamps = [
+                    r[c.header] for r in rows for c in spec.columns if c.kind is Kind.TIMESTAMP
+                ]
                 assert all(DOCS_TIMESTAMP.match(s) for s in stamps if s)
             elif kind == "title_booleans":
                 flags = {r[c.header] for r in rows for c in spec.columns if c.kind is Kind.BOOLEAN}
@@ -258,10 +286,14 @@ def test_the_parser_reads_every_undamaged_file(export: SampleExport, quirky: Sam
                 assert parsed.frame.height == day.rows[spec.table]
 
 
-def test_manifest_row_counts_are_the_data_rows_written(export: SampleExport, closed: SampleExport) -> None:
+def test_manifest_row_counts_are_the_data_rows_written(
+    export: SampleExport, closed: SampleExport
+) -> None:
     for sample in (export, closed):
         for day in sample.days:
-            delivered = {s.table for s in TABLE_SPECS if (folder(sample, day) / s.file_name).exists()}
+            delivered = {
+                s.table for s in TABLE_SPECS if (folder(sample, day) / s.file_name).exists()
+            }
             assert delivered == set(day.rows)
             for name, count in day.rows.items():
                 path = folder(sample, day) / SPECS_BY_TABLE[name].file_name
@@ -301,7 +333,9 @@ def test_orders_checks_payments_and_items_add_up(export: SampleExport) -> None:
             order_checks[item["Order Id"]].add(item["Check Id"])
         paid = defaultdict(Decimal)
         for payment in payments:
-            assert money(payment["Total"]) == sum(money(payment[h]) for h in ("Amount", "Tip", "Gratuity"))
+            assert money(payment["Total"]) == sum(
+                money(payment[h]) for h in ("Amount", "Tip", "Gratuity")
+            )
             paid[payment["Check Id"]] += money(payment["Total"])
         for order in orders:
             parts = sum(money(order[h]) for h in ("Amount", "Tax", "Tip", "Gratuity"))
@@ -321,7 +355,9 @@ def test_all_items_report_aggregates_the_item_selections(export: SampleExport) -
     for day in undamaged_open_days(export):
         qty, void_qty, net = Counter(), Counter(), defaultdict(Decimal)
         for item in table(export, day, ITEM_SELECTION_DETAILS):
-            menu, group = (item["Menu"], item["Menu Group"]) if item["Menu"] else ("Open Items", "Open Item")
+            menu, group = (
+                (item["Menu"], item["Menu Group"]) if item["Menu"] else ("Open Items", "Open Item")
+            )
             key = (menu, group, item["Menu Item"])
             if item["Void?"].lower() == "true":
                 void_qty[key] += Decimal(item["Qty"])
@@ -338,9 +374,13 @@ def test_all_items_report_aggregates_the_item_selections(export: SampleExport) -
             assert Decimal(row["Void Qty"]) == void_qty[key]
             assert Decimal(row["Item Qty (incl voids)"]) == qty[key] + void_qty[key]
             assert money(row["Net Amount"]) == net[key]
-            assert money(row["Net Amount"]) == money(row["Gross Amount"]) - money(row["Discount Amount"])
+            assert money(row["Net Amount"]) == money(row["Gross Amount"]) - money(
+                row["Discount Amount"]
+            )
         assert sum(money(r["Net Amount"]) for r in report) == day.net_sales
-        assert abs(sum(float(r["% Qty (All)"]) for r in report) - 1) < 1e-9  # fractions, not percents
+        assert (
+            abs(sum(float(r["% Qty (All)"]) for r in report) - 1) < 1e-9
+        )  # fractions, not percents
 
 
 def test_a_master_id_can_carry_two_item_ids(export: SampleExport) -> None:
@@ -432,10 +472,16 @@ def test_weekly_closures_fall_on_the_closed_weekday(export: SampleExport) -> Non
 def test_a_damaged_date_is_open_even_on_a_closed_weekday(export: SampleExport) -> None:
     tuesday = export.day(date(2024, 11, 19))
 
-    assert (tuesday.status, tuesday.delivery, tuesday.damage) == ("open", "full", "unterminated_quote")
+    assert (tuesday.status, tuesday.delivery, tuesday.damage) == (
+        "open",
+        "full",
+        "unterminated_quote",
+    )
 
 
-def test_closing_holidays_are_closed_and_other_holidays_open(tmp_path: Path, export: SampleExport) -> None:
+def test_closing_holidays_are_closed_and_other_holidays_open(
+    tmp_path: Path, export: SampleExport
+) -> None:
     thanksgiving = export.day(date(2024, 11, 28))
     assert (thanksgiving.status, thanksgiving.closure_kind) == ("closed", "holiday")
     quiet = dict(orders_per_day=5, random_closure_rate=0)
@@ -462,8 +508,12 @@ def test_closing_holidays_are_closed_and_other_holidays_open(tmp_path: Path, exp
 
 
 def test_random_closures_follow_the_rate(tmp_path: Path) -> None:
-    always = generate_export(tmp_path / "a", start=START, days=5, orders_per_day=5, random_closure_rate=1.0)
-    never = generate_export(tmp_path / "n", start=START, days=5, orders_per_day=5, random_closure_rate=0.0)
+    always = generate_export(
+        tmp_path / "a", start=START, days=5, orders_per_day=5, random_closure_rate=1.0
+    )
+    never = generate_export(
+        tmp_path / "n", start=START, days=5, orders_per_day=5, random_closure_rate=0.0
+    )
 
     assert {d.closure_kind for d in always.days} == {"emergency"}
     assert {d.status for d in never.days} == {"open"}
@@ -497,7 +547,11 @@ def test_closed_deliveries_are_written_as_described(closed: SampleExport) -> Non
             for name in delivered - {ALL_ITEMS_REPORT.file_name}:
                 assert len(read(path / name)[1]) <= 2
         if day.delivery != "no_folder":
-            assert {"ModifiersSelectionDetails.csv", "TimeEntries.csv", "AccountingReport.xls"} <= present
+            assert {
+                "ModifiersSelectionDetails.csv",
+                "TimeEntries.csv",
+                "AccountingReport.xls",
+            } <= present
         if day.delivery != "stray_rows":
             assert (day.orders, day.net_sales) == (0, Decimal("0.00"))
 
@@ -530,7 +584,12 @@ def test_stray_rows_are_a_drawer_opening_or_one_small_order(tmp_path: Path) -> N
 
 def test_a_catering_closure_is_one_big_take_out_order(tmp_path: Path) -> None:
     sample = generate_export(
-        tmp_path, start=START, days=1, seed=4, holiday_country=None, closure_deliveries={START: "catering"}
+        tmp_path,
+        start=START,
+        days=1,
+        seed=4,
+        holiday_country=None,
+        closure_deliveries={START: "catering"},
     )
     [day] = sample.days
     assert (day.status, day.delivery, day.orders) == ("closed", "catering", 1)
@@ -541,10 +600,18 @@ def test_a_catering_closure_is_one_big_take_out_order(tmp_path: Path) -> None:
 
 
 def test_volume_factors_scale_open_days_and_change_nothing_else(tmp_path: Path) -> None:
-    quiet = {"start": START, "days": 3, "seed": 5, "orders_per_day": 60, "holiday_country": None,
-             "random_closure_rate": 0.0}
+    quiet = {
+        "start": START,
+        "days": 3,
+        "seed": 5,
+        "orders_per_day": 60,
+        "holiday_country": None,
+        "random_closure_rate": 0.0,
+    }
     normal = generate_export(tmp_path / "n", **quiet)
-    storm = generate_export(tmp_path / "s", **quiet, volume_factors={START + timedelta(days=1): 0.25})
+    storm = generate_export(
+        tmp_path / "s", **quiet, volume_factors={START + timedelta(days=1): 0.25}
+    )
     assert [d.orders for d in storm.days][::2] == [d.orders for d in normal.days][::2]
     assert abs(storm.days[1].orders - normal.days[1].orders * 0.25) <= 1  # both rounded
 
@@ -600,12 +667,28 @@ def test_manifest_round_trips(tmp_path: Path, export: SampleExport) -> None:
     assert '"net_sales": "' in manifest.read_text()
 
 
-def test_command_line_writes_export_and_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    argv = [str(tmp_path), "--days", "3", "--start", "2024-03-01", "--seed", "7", "--orders-per-day", "10"]
+def test_command_line_writes_export_and_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        str(tmp_path),
+        "--days",
+        "3",
+        "--start",
+        "2024-03-01",
+        "--seed",
+        "7",
+        "--orders-per-day",
+        "10",
+    ]
     assert main(argv) == 0
 
     sample = SampleExport.read_manifest(tmp_path / "manifest.json")
-    assert [d.business_date for d in sample.days] == [date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 3)]
+    assert [d.business_date for d in sample.days] == [
+        date(2024, 3, 1),
+        date(2024, 3, 2),
+        date(2024, 3, 3),
+    ]
     assert sample.location_dir == (tmp_path / "185129").resolve()
     for day in sample.days:
         assert (sample.location_dir / day.folder_name).is_dir() == (day.delivery != "no_folder")
@@ -631,7 +714,9 @@ def test_rejects_arguments_it_cannot_honour(tmp_path: Path, kwargs: dict) -> Non
 
 # --- faithfulness to a real export day ---------------------------------------------------------
 
-REAL_DAY = Path(__file__).resolve().parent.parent / "fixtures" / "real-export" / "57138" / "20250521"
+REAL_DAY = (
+    Path(__file__).resolve().parent.parent / "fixtures" / "real-export" / "57138" / "20250521"
+)
 OTHER_CSVS = ("ModifiersSelectionDetails.csv", "TimeEntries.csv")
 # A value's shape: the first pattern it matches (so "0.5" is dec1, "0.25" dec2, "0.125" double).
 SHAPES = (
@@ -726,7 +811,9 @@ def test_generated_files_have_the_real_headers_and_value_shapes(plain: SampleExp
             for column in header:
                 unexpected = shapes[column] - allowed(name, column, real_shapes[column])
                 if unexpected:
-                    mismatches.append((name, column, sorted(unexpected), sorted(real_shapes[column])))
+                    mismatches.append(
+                        (name, column, sorted(unexpected), sorted(real_shapes[column]))
+                    )
     assert mismatches == []
 
 
@@ -797,7 +884,10 @@ def test_all_items_report_is_the_nested_product_mix(plain: SampleExport) -> None
         for previous, row, this in zip(levels, rows[1:], levels[1:]):
             if this == "item":
                 assert previous in ("group", "item") and row["Parent ID"] == group["Master ID"]
-                assert (row["Menu Name"], row["Menu Group"]) == (group["Menu Name"], group["Menu Group"])
+                assert (row["Menu Name"], row["Menu Group"]) == (
+                    group["Menu Name"],
+                    group["Menu Group"],
+                )
             elif this == "group":
                 assert row["Parent ID"] == "" and row["Menu Item"] == "" and row["Item ID"]
                 group = row
@@ -808,9 +898,9 @@ def test_all_items_report_is_the_nested_product_mix(plain: SampleExport) -> None
         unsold = [r for r in rows if level(r) == "item" and r["Item Qty (incl voids)"] == "0.0"]
         items = [r for r in rows if level(r) == "item"]
         assert len(unsold) > len(items) / 2
-        assert {(r["Avg Price"], r["% Qty (All)"], r["% of Ttl Qty (incl voids)"]) for r in unsold} == {
-            ("0.00", "0", "0.0")
-        }
+        assert {
+            (r["Avg Price"], r["% Qty (All)"], r["% of Ttl Qty (incl voids)"]) for r in unsold
+        } == {("0.00", "0", "0.0")}
         assert rows[0]["% of Ttl Qty (incl voids)"] == "0.0" and rows[0]["% Net Amt (All)"] == "0"
 
 
@@ -820,9 +910,15 @@ def test_all_items_report_keeps_the_real_quirks(export: SampleExport) -> None:
         rows = table(export, day, ALL_ITEMS_REPORT)
         gift_cards = [r for r in rows if r["Menu Name"] == "Gift Cards"]
         assert [(r["Master ID"], r["Item ID"]) for r in gift_cards] == [("", ""), ("-1", "-1")]
-        groups = {r["Menu Group"]: r for r in rows if level(r) == "group" and r["Menu Name"] == "Open Items"}
+        groups = {
+            r["Menu Group"]: r
+            for r in rows
+            if level(r) == "group" and r["Menu Name"] == "Open Items"
+        }
         assert set(groups) == {"Open Item", "Open Catering Item"}
-        assert all(r["Master ID"].startswith("-") and r["Item ID"].startswith("-") for r in groups.values())
+        assert all(
+            r["Master ID"].startswith("-") and r["Item ID"].startswith("-") for r in groups.values()
+        )
         for row in rows:
             if level(row) == "item" and row["Menu Name"] == "Open Items":
                 assert (row["Master ID"], row["Item ID"]) == ("-1", "4611686018427387903")
@@ -831,19 +927,27 @@ def test_all_items_report_keeps_the_real_quirks(export: SampleExport) -> None:
             elif level(row) == "item":
                 pairs[(row["Master ID"], row["Item ID"])] += 1
     assert open_items
-    assert max(pairs.values()) >= 2  # the same item under two menus: (Master ID, Item ID) not unique
+    assert (
+        max(pairs.values()) >= 2
+    )  # the same item under two menus: (Master ID, Item ID) not unique
 
 
-def test_a_closed_day_report_lists_the_whole_menu_unsold(plain: SampleExport, closed: SampleExport) -> None:
+def test_a_closed_day_report_lists_the_whole_menu_unsold(
+    plain: SampleExport, closed: SampleExport
+) -> None:
     open_day = undamaged_open_days(plain)[0]
     open_rows = table(plain, open_day, ALL_ITEMS_REPORT)
-    menu_items = {(r["Menu Name"], r["Menu Group"], r["Menu Item"]) for r in open_rows if level(r) == "item"}
+    menu_items = {
+        (r["Menu Name"], r["Menu Group"], r["Menu Item"]) for r in open_rows if level(r) == "item"
+    }
     menu_items = {k for k in menu_items if k[0] != "Open Items"}
     for day in closed.days:
         if day.delivery != "header_only":
             continue
         rows = table(closed, day, ALL_ITEMS_REPORT)
-        listed = {(r["Menu Name"], r["Menu Group"], r["Menu Item"]) for r in rows if level(r) == "item"}
+        listed = {
+            (r["Menu Name"], r["Menu Group"], r["Menu Item"]) for r in rows if level(r) == "item"
+        }
         assert listed == menu_items
         assert report_sums(rows)["total"] == 0
         # Every menu sold nothing, so its total row is empty; only Gift Cards stays named.
@@ -853,7 +957,13 @@ def test_a_closed_day_report_lists_the_whole_menu_unsold(plain: SampleExport, cl
 
 def test_some_orders_are_paid_before_they_were_opened(tmp_path: Path) -> None:
     sample = generate_export(
-        tmp_path, start=START, days=6, seed=8, orders_per_day=120, random_closure_rate=0, quirks=False
+        tmp_path,
+        start=START,
+        days=6,
+        seed=8,
+        orders_per_day=120,
+        random_closure_rate=0,
+        quirks=False,
     )
     negative = []
     for day in sample.days:
@@ -864,7 +974,9 @@ def test_some_orders_are_paid_before_they_were_opened(tmp_path: Path) -> None:
                 assert stamp(order["Paid"]) < stamp(order["Opened"])
                 hours, minutes, seconds = (int(p) for p in duration.split(":"))
                 signed = hours * 3600 + minutes * 60 + seconds
-                early = (stamp(order["Opened"]) - stamp(order["Paid"])).total_seconds()  # to the minute
+                early = (
+                    stamp(order["Opened"]) - stamp(order["Paid"])
+                ).total_seconds()  # to the minute
                 assert signed < 0 and abs(-signed - early) < 60
                 negative.append(duration)
             elif duration:
@@ -874,7 +986,12 @@ def test_some_orders_are_paid_before_they_were_opened(tmp_path: Path) -> None:
 
 def test_a_catering_order_is_prepaid_without_a_duration(tmp_path: Path) -> None:
     sample = generate_export(
-        tmp_path, start=START, days=1, seed=4, holiday_country=None, closure_deliveries={START: "catering"}
+        tmp_path,
+        start=START,
+        days=1,
+        seed=4,
+        holiday_country=None,
+        closure_deliveries={START: "catering"},
     )
     [order] = table(sample, sample.days[0], ORDER_DETAILS)
     assert order["Duration (Opened to Paid)"] == ""
@@ -956,9 +1073,12 @@ def test_a_lean_account_never_receives_checks_cash_or_kitchen(tmp_path: Path) ->
         assert set(day.rows) <= {s.table for s in lean}
         if day.delivery in ("full", "header_only", "stray_rows"):
             assert set(day.rows) == {s.table for s in lean}
-        assert all(not q.split(":")[1] in LEAN_ACCOUNT_OMITS for q in day.quirks)
+        assert all(q.split(":")[1] not in LEAN_ACCOUNT_OMITS for q in day.quirks)
     assert {"full", "header_only", "stray_rows", "few_files"} <= deliveries
-    assert set(LEAN_ACCOUNT_FILES) == SPEC_FILES - set(LEAN_ACCOUNT_OMITS) and len(LEAN_ACCOUNT_FILES) == 4
+    assert (
+        set(LEAN_ACCOUNT_FILES) == SPEC_FILES - set(LEAN_ACCOUNT_OMITS)
+        and len(LEAN_ACCOUNT_FILES) == 4
+    )
 
 
 def test_the_command_line_writes_a_lean_account(tmp_path: Path) -> None:

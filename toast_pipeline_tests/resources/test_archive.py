@@ -27,7 +27,9 @@ ORDERS = b"Order Id,Amount\n1,2.00\n"
 CHECKS = b"Check Id\n7\n"
 
 
-def delivery(files: dict[str, bytes], mtime: datetime = MTIME, extra: tuple[str, ...] = ()) -> Delivery:
+def delivery(
+    files: dict[str, bytes], mtime: datetime = MTIME, extra: tuple[str, ...] = ()
+) -> Delivery:
     listing = [RemoteFile(name, len(data), mtime) for name, data in files.items()]
     listing += [RemoteFile(name, 3, mtime) for name in extra]
     return Delivery(LOCATION, DAY, True, dict(files), sorted(listing, key=lambda f: f.name))
@@ -56,12 +58,18 @@ def store(request, tmp_path, monkeypatch) -> RawArchive:
 
 
 def test_files_are_kept_under_their_checksum_with_a_manifest(store: RawArchive) -> None:
-    manifest = store.keep(delivery({"OrderDetails.csv": ORDERS, "CheckDetails.csv": CHECKS}, extra=("Other.xls",)))
+    manifest = store.keep(
+        delivery({"OrderDetails.csv": ORDERS, "CheckDetails.csv": CHECKS}, extra=("Other.xls",))
+    )
     assert [(f.name, f.size, f.sha256) for f in manifest.files] == [
         ("CheckDetails.csv", len(CHECKS), hashlib.sha256(CHECKS).hexdigest()),
         ("OrderDetails.csv", len(ORDERS), hashlib.sha256(ORDERS).hexdigest()),
     ]
-    assert [f.name for f in manifest.listing] == ["CheckDetails.csv", "OrderDetails.csv", "Other.xls"]
+    assert [f.name for f in manifest.listing] == [
+        "CheckDetails.csv",
+        "OrderDetails.csv",
+        "Other.xls",
+    ]
     assert store.latest(LOCATION, DAY) == manifest
     assert store.read(manifest, "OrderDetails.csv") == ORDERS
     assert store.dates(LOCATION) == [DAY]
@@ -69,7 +77,9 @@ def test_files_are_kept_under_their_checksum_with_a_manifest(store: RawArchive) 
 
 def test_the_same_delivery_again_adds_no_manifest(store: RawArchive) -> None:
     first = store.keep(delivery({"OrderDetails.csv": ORDERS}), fetched_at=MTIME)
-    again = store.keep(delivery({"OrderDetails.csv": ORDERS}), fetched_at=MTIME + timedelta(hours=1))
+    again = store.keep(
+        delivery({"OrderDetails.csv": ORDERS}), fetched_at=MTIME + timedelta(hours=1)
+    )
     assert again == first
     assert len(store.manifests(LOCATION, DAY)) == 1
 
@@ -78,7 +88,8 @@ def test_a_redelivered_file_keeps_its_previous_version(store: RawArchive) -> Non
     first = store.keep(delivery({"OrderDetails.csv": ORDERS}), fetched_at=MTIME)
     fixed = ORDERS + b"2,3.50\n"
     second = store.keep(
-        delivery({"OrderDetails.csv": fixed}, mtime=MTIME + timedelta(days=2)), fetched_at=MTIME + timedelta(days=2)
+        delivery({"OrderDetails.csv": fixed}, mtime=MTIME + timedelta(days=2)),
+        fetched_at=MTIME + timedelta(days=2),
     )
     assert store.manifests(LOCATION, DAY) == [first, second]
     assert store.latest(LOCATION, DAY) == second
@@ -99,7 +110,9 @@ def test_a_damaged_archived_file_is_refused_not_read(tmp_path) -> None:
 def test_a_hostile_name_is_refused_and_nothing_is_written(tmp_path, name: str) -> None:
     store = LocalRawArchive(path=str(tmp_path / "raw"))
     with pytest.raises(ValueError, match="not a plain file or folder name"):
-        store.keep(Delivery(LOCATION, DAY, True, {name: ORDERS}, [RemoteFile(name, len(ORDERS), MTIME)]))
+        store.keep(
+            Delivery(LOCATION, DAY, True, {name: ORDERS}, [RemoteFile(name, len(ORDERS), MTIME)])
+        )
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
@@ -110,11 +123,15 @@ def test_a_missing_folder_is_not_archived(store: RawArchive) -> None:
 
 
 def test_the_archive_reads_back_as_an_export_source(store: RawArchive) -> None:
-    original = delivery({"OrderDetails.csv": ORDERS, "CheckDetails.csv": CHECKS}, extra=("Other.xls",))
+    original = delivery(
+        {"OrderDetails.csv": ORDERS, "CheckDetails.csv": CHECKS}, extra=("Other.xls",)
+    )
     store.keep(original)
     source = ArchiveExportSource(archive=store)
     assert source.list_dates(LOCATION) == [DAY]
     assert source.list_files(LOCATION, DAY) == original.listing
     assert source.fetch(LOCATION, DAY) == original
-    assert source.fetch(LOCATION, DAY, names=["OrderDetails.csv"]).files == {"OrderDetails.csv": ORDERS}
+    assert source.fetch(LOCATION, DAY, names=["OrderDetails.csv"]).files == {
+        "OrderDetails.csv": ORDERS
+    }
     assert not source.fetch(LOCATION, DAY + timedelta(days=1)).folder_found

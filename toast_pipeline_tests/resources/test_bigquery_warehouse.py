@@ -11,14 +11,14 @@ import polars as pl
 import pytest
 from google.cloud import bigquery
 
-from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
 from toast_pipeline.definitions import warehouse_from_env
-from toast_pipeline.toast.parse import frame_schema
-from toast_pipeline.toast.specs import Field, Kind
-from toast_pipeline.resources.warehouse_sql import CLOSURE_FREE_VIEWS
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse, ddl_type, schema_field
 from toast_pipeline.resources.warehouse import DuckDBWarehouse
+from toast_pipeline.resources.warehouse_sql import CLOSURE_FREE_VIEWS
 from toast_pipeline.settings import LocationSettings
+from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
+from toast_pipeline.toast.parse import frame_schema
+from toast_pipeline.toast.specs import Field, Kind
 from toast_pipeline_tests.resources.test_warehouse import DAY, LOCATION, day_tables
 
 
@@ -31,23 +31,43 @@ def test_tables_are_typed_partitioned_and_clustered_and_views_exist(bigquery_war
     assert warehouse.migrate() == []
     bq = client(warehouse)
     orders = bq.get_table(f"{warehouse.project}.{warehouse.dataset}.order_details")
-    assert (orders.time_partitioning.type_, orders.time_partitioning.field) == ("DAY", "business_date")
+    assert (orders.time_partitioning.type_, orders.time_partitioning.field) == (
+        "DAY",
+        "business_date",
+    )
     assert orders.clustering_fields == ["location_id"]
     columns = {f.name: f for f in orders.schema}
-    assert (columns["amount"].field_type, columns["amount"].precision, columns["amount"].scale) == ("NUMERIC", 18, 2)
+    assert (columns["amount"].field_type, columns["amount"].precision, columns["amount"].scale) == (
+        "NUMERIC",
+        18,
+        2,
+    )
     assert (columns["tax"].field_type, columns["tax"].scale) == ("NUMERIC", 5)
-    assert {name: columns[name].field_type for name in ("order_id", "opened", "voided", "business_date", "loaded_at")} == {
+    assert {
+        name: columns[name].field_type
+        for name in ("order_id", "opened", "voided", "business_date", "loaded_at")
+    } == {
         "order_id": "STRING",
         "opened": "DATETIME",
         "voided": "BOOLEAN",
         "business_date": "DATE",
         "loaded_at": "TIMESTAMP",
     }
-    items = {f.name: f for f in bq.get_table(f"{warehouse.project}.{warehouse.dataset}.all_items_report").schema}
+    items = {
+        f.name: f
+        for f in bq.get_table(f"{warehouse.project}.{warehouse.dataset}.all_items_report").schema
+    }
     assert items["avg_price"].field_type in ("FLOAT", "FLOAT64")
-    items_sold = {f.name: f for f in bq.get_table(f"{warehouse.project}.{warehouse.dataset}.item_selection_details").schema}
+    items_sold = {
+        f.name: f
+        for f in bq.get_table(
+            f"{warehouse.project}.{warehouse.dataset}.item_selection_details"
+        ).schema
+    }
     assert ddl_type(items_sold["tax"]) == "NUMERIC(18, 8)"
-    kinds = {t.table_id: t.table_type for t in bq.list_tables(f"{warehouse.project}.{warehouse.dataset}")}
+    kinds = {
+        t.table_id: t.table_type for t in bq.list_tables(f"{warehouse.project}.{warehouse.dataset}")
+    }
     assert {kinds[v] for v in CLOSURE_FREE_VIEWS.values()} == {"VIEW"}
     assert {kinds[t] for t in WAREHOUSE_TABLES} == {"TABLE"}
 
@@ -55,7 +75,9 @@ def test_tables_are_typed_partitioned_and_clustered_and_views_exist(bigquery_war
 def test_money_beyond_nine_decimals_is_bignumeric_and_reads_back_exactly(bigquery_warehouse):
     column = schema_field(Field("rate", Kind.MONEY, scale=12))
     assert (column.field_type, column.precision, column.scale) == ("BIGNUMERIC", 18, 12)
-    value = bigquery_warehouse.query("SELECT CAST('123456.123456789012' AS BIGNUMERIC) AS rate").item()
+    value = bigquery_warehouse.query(
+        "SELECT CAST('123456.123456789012' AS BIGNUMERIC) AS rate"
+    ).item()
     assert value == Decimal("123456.123456789012")
 
 
@@ -63,7 +85,9 @@ def test_local_times_stay_wall_clock_times(bigquery_warehouse):
     warehouse = bigquery_warehouse
     tables = day_tables()
     tables["order_details"] = tables["order_details"].with_columns(
-        pl.lit("2024-04-04 23:59:30").str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us").alias("opened")
+        pl.lit("2024-04-04 23:59:30")
+        .str.to_datetime("%Y-%m-%d %H:%M:%S", time_unit="us")
+        .alias("opened")
     )
     warehouse.replace_date(LOCATION, DAY, tables)
     opened = warehouse.query(f"SELECT DISTINCT opened FROM {warehouse.table('order_details')}")
@@ -78,7 +102,10 @@ def test_staging_tables_are_gone_after_a_replace_and_after_a_failure(bigquery_wa
     broken["payment_details"] = pl.DataFrame({"no_such_column": [1]})
     with pytest.raises(Exception, match="no_such_column"):
         warehouse.replace_date(LOCATION, DAY, broken)
-    names = [t.table_id for t in client(warehouse).list_tables(f"{warehouse.project}.{warehouse.dataset}")]
+    names = [
+        t.table_id
+        for t in client(warehouse).list_tables(f"{warehouse.project}.{warehouse.dataset}")
+    ]
     assert not [n for n in names if n.startswith("_staging_")]
 
 
@@ -95,8 +122,15 @@ def test_a_failure_inside_the_transaction_rolls_every_table_back(bigquery_wareho
     broken = day_tables(orders=20)
     payment = {"business_date": [DAY], "location_id": [LOCATION], "amount": [Decimal("12345.67")]}
     schema = frame_schema(WAREHOUSE_TABLES["payment_details"])
-    broken["payment_details"] = pl.DataFrame(payment).cast({k: schema[k] for k in payment}).select(
-        [pl.col(n) if n in payment else pl.lit(None, schema[n]).alias(n) for n in schema.names()]
+    broken["payment_details"] = (
+        pl.DataFrame(payment)
+        .cast({k: schema[k] for k in payment})
+        .select(
+            [
+                pl.col(n) if n in payment else pl.lit(None, schema[n]).alias(n)
+                for n in schema.names()
+            ]
+        )
     )
     with pytest.raises(Exception):
         warehouse.replace_date(LOCATION, DAY, broken)
@@ -114,7 +148,11 @@ def test_the_environment_selects_bigquery_and_binds_the_key_by_name(monkeypatch)
     }
     warehouse = warehouse_from_env(env)
     assert isinstance(warehouse, BigQueryWarehouse)
-    assert (warehouse.project, warehouse.dataset, warehouse.location) == ("acme-data", "toast", "EU")
+    assert (warehouse.project, warehouse.dataset, warehouse.location) == (
+        "acme-data",
+        "toast",
+        "EU",
+    )
     assert warehouse.gcp_credentials == dg.EnvVar("TOAST_GCP_CREDENTIALS")
     assert "c2VjcmV0" not in repr(warehouse)
     assert isinstance(warehouse_from_env({}), DuckDBWarehouse)
@@ -124,4 +162,3 @@ def test_the_environment_selects_bigquery_and_binds_the_key_by_name(monkeypatch)
 def test_bigquery_without_a_project_is_a_clear_error():
     with pytest.raises(ValueError, match="TOAST_BIGQUERY_PROJECT"):
         warehouse_from_env({"TOAST_WAREHOUSE": "bigquery"})
-

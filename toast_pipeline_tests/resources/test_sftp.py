@@ -9,7 +9,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import asyncssh
@@ -17,7 +17,6 @@ import dagster as dg
 import paramiko
 import pytest
 
-from toast_pipeline_dev.local_sftp import LocalSFTPServer, generate_keys, serve, write_known_hosts
 from toast_pipeline.resources.sftp import (
     AuthenticationFailed,
     HostKeyRejected,
@@ -31,11 +30,12 @@ from toast_pipeline.resources.source import (
     LocationNotFound,
 )
 from toast_pipeline.toast.delivery import RemoteFile, is_safe_name
+from toast_pipeline_dev.local_sftp import LocalSFTPServer, generate_keys, serve, write_known_hosts
 
 LOCATION = "185129"
 DAY = date(2024, 4, 4)
-ORDERS = "\ufeffOrder Id,Server\r\n1001,\"Smith, John\"\r\n".encode()
-MTIME = datetime(2024, 4, 5, 9, 30, 15, tzinfo=timezone.utc)
+ORDERS = '\ufeffOrder Id,Server\r\n1001,"Smith, John"\r\n'.encode()
+MTIME = datetime(2024, 4, 5, 9, 30, 15, tzinfo=UTC)
 SECRET = "s3cret-do-not-log-7f2a"
 
 SourceFactory = Callable[..., SFTPExportSource]
@@ -99,7 +99,7 @@ def test_lists_regular_files_with_sizes_and_utc_mtimes(source: SFTPExportSource)
     names = ["AccountingReport.xls", "CheckDetails.csv", "OrderDetails.csv"]
     assert [f.name for f in listing] == names
     assert listing[2] == RemoteFile("OrderDetails.csv", len(ORDERS), MTIME)
-    assert all(f.mtime.tzinfo is timezone.utc for f in listing)
+    assert all(f.mtime.tzinfo is UTC for f in listing)
 
 
 def test_fetches_every_csv_byte_for_byte(source: SFTPExportSource) -> None:

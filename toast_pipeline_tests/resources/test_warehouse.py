@@ -17,10 +17,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from toast_pipeline.defs.assets import TOAST_FILES, build_toast_assets
-from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES, build_day_load
 from toast_pipeline.definitions import DAILY_JOB, defs, partitions_for
-from toast_pipeline.toast.specs import TABLE_SPECS
+from toast_pipeline.defs.assets import TOAST_FILES, build_toast_assets
 from toast_pipeline.resources.warehouse import (
     DuckDBWarehouse,
     Warehouse,
@@ -28,6 +26,8 @@ from toast_pipeline.resources.warehouse import (
     _log,
 )
 from toast_pipeline.settings import LocationSettings
+from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES, build_day_load
+from toast_pipeline.toast.specs import TABLE_SPECS
 
 LOCATION = "185129"
 DAY = date(2024, 4, 4)
@@ -107,7 +107,9 @@ def test_tables_created_by_an_older_spec_gain_new_columns_and_keep_rows(duckdb_w
     warehouse = duckdb_warehouse
     conn = duckdb.connect(warehouse.path)
     conn.execute("CREATE SCHEMA toast.toast")
-    conn.execute("CREATE TABLE toast.toast.cash_entries (entry_id VARCHAR, business_date DATE, location_id VARCHAR)")
+    conn.execute(
+        "CREATE TABLE toast.toast.cash_entries (entry_id VARCHAR, business_date DATE, location_id VARCHAR)"
+    )
     conn.execute("INSERT INTO toast.toast.cash_entries VALUES ('1', DATE '2024-01-01', '185129')")
     conn.close()
     warehouse.replace_date(LOCATION, DAY, day_tables())

@@ -12,14 +12,18 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
-from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES, build_day_load
-from toast_pipeline.toast.parse import frame_schema
-from toast_pipeline_dev.sample import SampleExport
-from toast_pipeline.toast.specs import TABLE_SPECS
-from toast_pipeline_dev.local_bigquery import LocalBigQuery
-from toast_pipeline.resources.warehouse_sql import CLOSURE_FREE_VIEWS, closure_reasons, rows_per_date
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
+from toast_pipeline.resources.warehouse_sql import (
+    CLOSURE_FREE_VIEWS,
+    closure_reasons,
+    rows_per_date,
+)
+from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES, build_day_load
+from toast_pipeline.toast.parse import frame_schema
+from toast_pipeline.toast.specs import TABLE_SPECS
+from toast_pipeline_dev.local_bigquery import LocalBigQuery
+from toast_pipeline_dev.sample import SampleExport
 from toast_pipeline_tests.warehouses import WAREHOUSES
 
 LOADED_AT = datetime(2024, 4, 10, 6, 30, 15, 123456, tzinfo=UTC)
@@ -39,14 +43,19 @@ def loaded(
     """Every loadable date of the sample export, written once to each warehouse."""
     warehouses: dict[str, Warehouse] = {
         "duckdb": DuckDBWarehouse(path=str(tmp_path_factory.mktemp("parity") / "toast.duckdb")),
-        "bigquery": BigQueryWarehouse(project=bigquery_emulator.project, dataset=f"parity_{uuid.uuid4().hex[:8]}"),
+        "bigquery": BigQueryWarehouse(
+            project=bigquery_emulator.project, dataset=f"parity_{uuid.uuid4().hex[:8]}"
+        ),
     }
     for day in sample_export.days:
         if day.damage:
             continue
         load = build_day_load(
-            sample_export.location_id, day.business_date, day_files(sample_export, day),
-            loaded_at=LOADED_AT, timezone=sample_export.timezone,
+            sample_export.location_id,
+            day.business_date,
+            day_files(sample_export, day),
+            loaded_at=LOADED_AT,
+            timezone=sample_export.timezone,
         )
         for warehouse in warehouses.values():
             warehouse.replace_date(sample_export.location_id, day.business_date, load.tables)
@@ -75,7 +84,9 @@ def test_every_real_row_and_closure_marker_arrived(loaded, sample_export):
         assert counts[BUSINESS_DAYS] == len(loadable)
         for spec in TABLE_SPECS:
             real = sum(d.rows.get(spec.table, 0) for d in loadable)
-            markers = sum(1 for d in loadable if d.status == "closed" and not d.rows.get(spec.table))
+            markers = sum(
+                1 for d in loadable if d.status == "closed" and not d.rows.get(spec.table)
+            )
             assert counts[spec.table] == real + markers, (warehouse.describe(), spec.table)
 
 
@@ -97,7 +108,9 @@ def test_rows_per_date_counts_closure_records(loaded, sample_export, kind):
         if day.damage:
             continue
         real = sum(day.rows.get(spec.table, 0) for spec in TABLE_SPECS)
-        markers = sum(1 for s in TABLE_SPECS if day.status == "closed" and not day.rows.get(s.table))
+        markers = sum(
+            1 for s in TABLE_SPECS if day.status == "closed" and not day.rows.get(s.table)
+        )
         expected.append((day.business_date, real + markers, markers))
     assert rows_per_date(loaded[kind], sample_export.location_id).rows() == expected
 

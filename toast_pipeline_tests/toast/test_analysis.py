@@ -6,7 +6,12 @@ import polars as pl
 from polars.testing import assert_frame_equal
 from rich.console import Console
 
-from toast_pipeline.toast.analysis import calendar_heatmap_png, closure_summary, daily_trends, print_closure_report
+from toast_pipeline.toast.analysis import (
+    calendar_heatmap_png,
+    closure_summary,
+    daily_trends,
+    print_closure_report,
+)
 
 CALENDAR = {date(2024, 12, 25): "Christmas Day"}
 
@@ -27,7 +32,11 @@ def test_closures_by_reason_month_weekday_and_holiday():
     assert (summary.loaded, summary.closed, summary.gaps) == (5, 2, [date(2024, 12, 31)])
     assert summary.by_reason.rows() == [("low_activity", 1, 0.5), ("no_files", 1, 0.5)]
     assert summary.by_month.rows() == [("2024-12", 2, 5)]
-    assert summary.by_weekday.rows() == [("Monday", 1, 2, 0.5), ("Tuesday", 0, 2, 0.0), ("Wednesday", 1, 1, 1.0)]
+    assert summary.by_weekday.rows() == [
+        ("Monday", 1, 2, 0.5),
+        ("Tuesday", 0, 2, 0.0),
+        ("Wednesday", 1, 1, 1.0),
+    ]
     assert summary.holidays.rows() == [(date(2024, 12, 25), "Christmas Day", "closed")]
     stored = summary.table("185129")
     assert stored.filter(pl.col("section") == "holiday").select("label", "closures").rows() == [
@@ -38,7 +47,9 @@ def test_closures_by_reason_month_weekday_and_holiday():
 
 def test_the_report_has_the_seed_sections():
     output = io.StringIO()
-    print_closure_report(closure_summary(business_days(), CALENDAR), Console(file=output, width=120), "185129")
+    print_closure_report(
+        closure_summary(business_days(), CALENDAR), Console(file=output, width=120), "185129"
+    )
     text = output.getvalue()
     assert "BUSINESS CLOSURE ANALYSIS" in text
     assert "Total closure dates detected: 2 of 5 dates loaded" in text
@@ -73,7 +84,9 @@ def test_daily_trends_exact_money_and_moving_averages():
             "covers_7d_avg": [20.0, 12.0],
             "net_sales_7d_avg": [Decimal("500.01"), Decimal("300.01")],  # 300.005 rounds half up
         },
-        schema_overrides={c: pl.Decimal(18, 2) for c in ("net_sales", "tips", "average_check", "net_sales_7d_avg")},
+        schema_overrides={
+            c: pl.Decimal(18, 2) for c in ("net_sales", "tips", "average_check", "net_sales_7d_avg")
+        },
     )
     assert_frame_equal(daily_trends(totals), expected)
 

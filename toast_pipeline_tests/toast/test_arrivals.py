@@ -22,14 +22,19 @@ def listing(size: int = 100, files=EXPECTED_FILES) -> Listing:
 def test_a_complete_folder_is_requested_on_the_second_identical_look():
     arrivals = Arrivals()
     assert settle(arrivals, DAY, 5.0, listing(), T0, WAIT) is None
-    assert settle(arrivals, DAY, 5.0, listing(), T0 + timedelta(minutes=2), WAIT) == listing().fingerprint
+    assert (
+        settle(arrivals, DAY, 5.0, listing(), T0 + timedelta(minutes=2), WAIT)
+        == listing().fingerprint
+    )
     assert settle(arrivals, DAY, 5.0, listing(), T0 + timedelta(minutes=4), WAIT) is None
 
 
 def test_a_growing_file_keeps_the_folder_waiting():
     arrivals = Arrivals()
     for minute, size in enumerate((100, 200, 300)):
-        assert settle(arrivals, DAY, 5.0, listing(size), T0 + timedelta(minutes=minute), WAIT) is None
+        assert (
+            settle(arrivals, DAY, 5.0, listing(size), T0 + timedelta(minutes=minute), WAIT) is None
+        )
 
 
 def test_missing_files_wait_until_the_maximum_wait():
@@ -66,7 +71,9 @@ def test_settled_old_folders_are_not_listed_again():
     recheck_after = date(2024, 3, 28)
     assert folders_to_look_at(arrivals, [(old, 5.0), (recent, 5.0)], recheck_after) == [recent]
     assert folders_to_look_at(arrivals, [(old, 6.0), (recent, 5.0)], recheck_after) == [old, recent]
-    assert folders_to_look_at(arrivals, [(date(2024, 2, 1), 1.0)], recheck_after) == [date(2024, 2, 1)]
+    assert folders_to_look_at(arrivals, [(date(2024, 2, 1), 1.0)], recheck_after) == [
+        date(2024, 2, 1)
+    ]
 
 
 def test_state_survives_the_cursor_and_forgets_deleted_folders():
@@ -81,7 +88,9 @@ def test_state_survives_the_cursor_and_forgets_deleted_folders():
 
 
 def stamped(files, *ages: timedelta) -> Listing:
-    return Listing(tuple((name, 100, (T0 - age).timestamp()) for name, age in zip(sorted(files), ages)))
+    return Listing(
+        tuple((name, 100, (T0 - age).timestamp()) for name, age in zip(sorted(files), ages))
+    )
 
 
 def test_a_folder_with_a_file_just_written_is_still_arriving_even_if_complete():
@@ -92,8 +101,12 @@ def test_a_folder_with_a_file_just_written_is_still_arriving_even_if_complete():
 def test_an_incomplete_folder_is_still_arriving_until_the_maximum_wait():
     three = sorted(EXPECTED_FILES)[:3]
     recent = stamped(three, *[timedelta(minutes=30)] * 3)
-    assert "3 of the 7 Toast files the location receives, the newest 0:30:00 old" in still_arriving(recent, T0, WAIT)
-    assert still_arriving(stamped(three, *[timedelta(hours=3)] * 3), T0, WAIT) is None  # a closed day's few files
+    assert "3 of the 7 Toast files the location receives, the newest 0:30:00 old" in still_arriving(
+        recent, T0, WAIT
+    )
+    assert (
+        still_arriving(stamped(three, *[timedelta(hours=3)] * 3), T0, WAIT) is None
+    )  # a closed day's few files
 
 
 def test_a_settled_complete_folder_and_a_missing_one_are_ready():

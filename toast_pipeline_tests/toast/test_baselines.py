@@ -21,7 +21,9 @@ DAY = date(2025, 5, 21)
 
 def open_day(delivered=LEAN, orders=70) -> DaySummary:
     rows = {t: orders for t in delivered}
-    return DaySummary(len(delivered), rows, orders, Decimal(orders * 40), delivered=frozenset(delivered))
+    return DaySummary(
+        len(delivered), rows, orders, Decimal(orders * 40), delivered=frozenset(delivered)
+    )
 
 
 def history(days: int, **kwargs) -> dict[date, DaySummary]:
@@ -74,7 +76,10 @@ def test_a_real_closed_day_shape_is_closed_with_learnt_history():
 
 
 def test_a_normally_delivered_file_that_is_absent_counts_as_missing():
-    facts = {**history(21), DAY: open_day(LEAN - {"payment_details", "item_selection_details"}, orders=0)}
+    facts = {
+        **history(21),
+        DAY: open_day(LEAN - {"payment_details", "item_selection_details"}, orders=0),
+    }
     verdict = judge_day(DAY, facts)
     assert verdict.reason is ClosureReason.INSUFFICIENT_FILES
     assert verdict.details["missing_files"] == ["item_selection_details", "payment_details"]

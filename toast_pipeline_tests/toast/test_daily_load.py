@@ -14,7 +14,9 @@ LOADED_AT = datetime(2024, 4, 5, 10, 0, tzinfo=UTC)
 
 
 def header_only() -> dict[str, bytes]:
-    return {s.file_name: ",".join(c.header for c in s.columns).encode() + b"\n" for s in TABLE_SPECS}
+    return {
+        s.file_name: ",".join(c.header for c in s.columns).encode() + b"\n" for s in TABLE_SPECS
+    }
 
 
 def load(files):
@@ -31,9 +33,9 @@ def test_open_day_keeps_every_row_with_system_columns():
     assert day.summary.net_sales == Decimal("66.00")
     orders = day.tables["order_details"]
     assert orders.height == 12
-    assert orders.select("business_date", "location_id", "closure_indicator", "closure_reason", "source_file").unique().rows() == [
-        (DAY, "185129", False, None, "185129/20240404/OrderDetails.csv")
-    ]
+    assert orders.select(
+        "business_date", "location_id", "closure_indicator", "closure_reason", "source_file"
+    ).unique().rows() == [(DAY, "185129", False, None, "185129/20240404/OrderDetails.csv")]
     assert all(day.tables[s.table].height == 0 for s in TABLE_SPECS if s.table != "order_details")
 
 
@@ -48,10 +50,12 @@ def test_no_folder_gives_one_marker_row_per_table():
     assert day.verdict.reason == ClosureReason.NO_FILES
     for spec in TABLE_SPECS:
         frame = day.tables[spec.table]
-        assert frame.select("business_date", "location_id", "closure_indicator", "closure_reason").rows() == [
-            (DAY, "185129", True, "no_files")
-        ]
-        assert frame.select(spec.column_names).null_count().sum_horizontal().item() == len(spec.columns)
+        assert frame.select(
+            "business_date", "location_id", "closure_indicator", "closure_reason"
+        ).rows() == [(DAY, "185129", True, "no_files")]
+        assert frame.select(spec.column_names).null_count().sum_horizontal().item() == len(
+            spec.columns
+        )
 
 
 def test_closed_day_keeps_its_stray_real_rows_unflagged():

@@ -25,14 +25,19 @@ def order_frame(csv: bytes) -> pl.DataFrame:
 def test_values_in_every_documented_format_parse_exactly():
     csv = (
         b"Order Id,Order #,Opened,# of Guests,Amount,Tax,Voided,Duration (Opened to Paid)\n"
-        b"400000012345678901,1,4/4/24 11:23 AM,2,\"$1,234.50\",1.23456,true,0:45:10\n"
-        b"400000012345678902,2,04/04/2024 13:23:05,,12,,FALSE,\"1 day, 2:00:00\"\n"
+        b'400000012345678901,1,4/4/24 11:23 AM,2,"$1,234.50",1.23456,true,0:45:10\n'
+        b'400000012345678902,2,04/04/2024 13:23:05,,12,,FALSE,"1 day, 2:00:00"\n'
         b"400000012345678903,3,2024-04-05T01:15:00,1,-3.5,0.29,True,10:00:00\n"
         b"400000012345678904,4,4/5/24 1:15:30 AM,3,(2.00),,false,0:00:59\n"
     )
     expected = pl.DataFrame(
         {
-            "order_id": ["400000012345678901", "400000012345678902", "400000012345678903", "400000012345678904"],
+            "order_id": [
+                "400000012345678901",
+                "400000012345678902",
+                "400000012345678903",
+                "400000012345678904",
+            ],
             "order_number": [1, 2, 3, 4],
             "opened": [
                 datetime(2024, 4, 4, 11, 23),
@@ -97,7 +102,9 @@ def test_documented_alias_discnt_is_read_as_discount():
 
 
 def test_bom_is_tolerated():
-    assert order_frame(b"\xef\xbb\xbfOrder Id,Amount\n1,2.00\n").get_column("order_id").to_list() == ["1"]
+    assert order_frame(b"\xef\xbb\xbfOrder Id,Amount\n1,2.00\n").get_column(
+        "order_id"
+    ).to_list() == ["1"]
 
 
 def test_names_with_commas_and_quotes_survive():
@@ -108,13 +115,15 @@ def test_names_with_commas_and_quotes_survive():
 
 
 def test_lenient_where_the_meaning_is_certain():
-    csv = b"Order Id,# of Guests,Voided\n1,2.0,Yes\n2,\"1,200\",0\n3,3,T\n"
+    csv = b'Order Id,# of Guests,Voided\n1,2.0,Yes\n2,"1,200",0\n3,3,T\n'
     frame = order_frame(csv).select("number_of_guests", "voided")
     assert frame.rows() == [(2, True), (1200, False), (3, True)]
 
 
 def test_a_fractional_count_is_refused():
-    with pytest.raises(ExportParseError, match="column '# of Guests' \\(#2\\): expected a whole number; got '2.5'"):
+    with pytest.raises(
+        ExportParseError, match="column '# of Guests' \\(#2\\): expected a whole number; got '2.5'"
+    ):
         order_frame(b"Order Id,# of Guests\n1,2.5\n")
 
 
@@ -179,13 +188,18 @@ def test_zero_tax_written_0E_minus_8_is_an_exact_zero():
 
 
 def test_zeros_past_a_money_scale_are_dropped_but_other_digits_refused():
-    assert order_frame(b"Order Id,Amount\n1,2.5000\n").get_column("amount").to_list() == [Decimal("2.50")]
+    assert order_frame(b"Order Id,Amount\n1,2.5000\n").get_column("amount").to_list() == [
+        Decimal("2.50")
+    ]
     with pytest.raises(ExportParseError, match="at most 2 decimal places; got '2.5001'"):
         order_frame(b"Order Id,Amount\n1,2.5001\n")
 
 
 def test_avg_price_is_a_full_double_average_not_money():
-    csv = AIR_HEADER + b"1,2,,Food,Soups,Soup,7.688253461128861,3.0,23.06,0.0308839190628328,7.267441860465116E-4\r\n"
+    csv = (
+        AIR_HEADER
+        + b"1,2,,Food,Soups,Soup,7.688253461128861,3.0,23.06,0.0308839190628328,7.267441860465116E-4\r\n"
+    )
     row = parse_file(ALL_ITEMS_REPORT, csv, "AllItemsReport.csv").frame.row(0, named=True)
     assert row["avg_price"] == 7.688253461128861
     assert row["share_qty_all"] == 0.0308839190628328
@@ -195,13 +209,22 @@ def test_avg_price_is_a_full_double_average_not_money():
 
 def test_share_columns_are_fractions_and_a_percent_sign_is_refused():
     csv = AIR_HEADER + b"1,2,,Food,Soups,Soup,1.0,1.0,1.00,12.5%,0\r\n"
-    with pytest.raises(ExportParseError, match=r"line 2, column '% Qty \(All\)' \(#10\): expected a number \(a fraction"):
+    with pytest.raises(
+        ExportParseError,
+        match=r"line 2, column '% Qty \(All\)' \(#10\): expected a number \(a fraction",
+    ):
         parse_file(ALL_ITEMS_REPORT, csv, "AllItemsReport.csv")
 
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("00:00:41", 41), ("26:00:05", 93605), ("-23:-39:-50", -85190), ("-69:-03:00", -248580), ("00:-00:-41", -41)],
+    [
+        ("00:00:41", 41),
+        ("26:00:05", 93605),
+        ("-23:-39:-50", -85190),
+        ("-69:-03:00", -248580),
+        ("00:-00:-41", -41),
+    ],
 )
 def test_negative_durations_paid_before_opened_keep_their_sign(text, seconds):
     frame = order_frame(f"Order Id,Duration (Opened to Paid)\r\n1,{text}\r\n".encode())
@@ -209,7 +232,9 @@ def test_negative_durations_paid_before_opened_keep_their_sign(text, seconds):
 
 
 def test_all_items_report_without_a_column_its_levels_need_is_refused():
-    with pytest.raises(ExportParseError, match="AllItemsReport.csv, line 1: required column 'Menu Name' is missing"):
+    with pytest.raises(
+        ExportParseError, match="AllItemsReport.csv, line 1: required column 'Menu Name' is missing"
+    ):
         parse_file(ALL_ITEMS_REPORT, b"Master ID,Menu Item\n1,x\n", "AllItemsReport.csv")
 
 
@@ -245,8 +270,14 @@ def test_all_items_report_rows_are_labelled_with_their_level():
             b"Order Id,Amount\n1,2.001\n",
             "line 2, column 'Amount' (#2): expected a number with at most 2 decimal places; got '2.001'",
         ),
-        (b"Order Id,Opened\n1,yesterday\n", "line 2, column 'Opened' (#2): expected a date and time"),
-        (b"Order Id,Voided\n1,maybe\n", "line 2, column 'Voided' (#2): expected true or false (or yes/no, 1/0); got 'maybe'"),
+        (
+            b"Order Id,Opened\n1,yesterday\n",
+            "line 2, column 'Opened' (#2): expected a date and time",
+        ),
+        (
+            b"Order Id,Voided\n1,maybe\n",
+            "line 2, column 'Voided' (#2): expected true or false (or yes/no, 1/0); got 'maybe'",
+        ),
         (b"Order Id\n4.00000012E+17\n", "line 2, column 'Order Id' (#1): expected an ID"),
         (b"Amount\n1\n", "line 1: key column 'Order Id' is missing"),
         (b'Order Id,Server\n1,x\n2,"Smith\n3,y\n', "line 3: unterminated quoted field"),
