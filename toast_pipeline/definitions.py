@@ -23,9 +23,10 @@ from toast_pipeline.resources.archive import (
     RawArchive,
 )
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
+from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.resources.sftp import SFTPExportSource
 from toast_pipeline.resources.source import ExportSource
-from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
+from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.settings import DEFAULT_DUCKDB_PATH, LocationSettings
 
 DAILY_JOB = "toast_daily"

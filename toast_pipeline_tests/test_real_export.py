@@ -20,7 +20,7 @@ from toast_pipeline.definitions import DAILY_JOB, build_definitions
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
-from toast_pipeline.resources.warehouse import DuckDBWarehouse
+from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
 from toast_pipeline.toast.specs import TABLE_SPECS, TRANSACTION_SPECS
 from toast_pipeline_tests.warehouses import WAREHOUSES

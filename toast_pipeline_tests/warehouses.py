@@ -16,7 +16,8 @@ import pytest
 from google.cloud import bigquery
 
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
-from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
+from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
+from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
 from toast_pipeline_dev.local_bigquery import EmulatorUnavailable, LocalBigQuery, serve
 

@@ -21,7 +21,8 @@ from google.cloud import bigquery
 from pydantic import Field as ConfigField
 from pydantic import PrivateAttr
 
-from toast_pipeline.resources.warehouse import Warehouse, plan_schema, refuse_unknown_tables
+from toast_pipeline.resources.warehouse import Warehouse, refuse_unknown_tables
+from toast_pipeline.resources.warehouse_schema import plan_schema
 from toast_pipeline.resources.warehouse_sql import closure_free_view_sql
 from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
 from toast_pipeline.toast.specs import MONEY_PRECISION, Field, Kind

@@ -17,7 +17,7 @@ from toast_pipeline.commands.backfill import (
 )
 from toast_pipeline.commands.cli import main
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
-from toast_pipeline.resources.warehouse import DuckDBWarehouse
+from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline_tests.warehouses import every_row
 
 D = date.fromisoformat

@@ -13,7 +13,8 @@ from google.cloud import bigquery
 
 from toast_pipeline.commands.cli import main
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse, schema_field
-from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse, duckdb_type
+from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse, duckdb_type
+from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.resources.warehouse_sql import rows_per_date
 from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
 from toast_pipeline.toast.parse import frame_schema

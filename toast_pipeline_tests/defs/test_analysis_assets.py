@@ -8,7 +8,7 @@ import pytest
 from toast_pipeline.commands.cli import main
 from toast_pipeline.definitions import DAILY_JOB, build_definitions
 from toast_pipeline.defs.analysis_assets import CLOSURE_SUMMARY_KEY, DAILY_TRENDS_KEY
-from toast_pipeline.resources.warehouse import DuckDBWarehouse
+from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
 
 LOCATION = "185129"

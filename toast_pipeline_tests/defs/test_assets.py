@@ -16,7 +16,8 @@ from toast_pipeline.defs.assets import (
     build_toast_assets,
 )
 from toast_pipeline.resources.archive import ArchiveExportSource
-from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
+from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
+from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.settings import LocationSettings
 from toast_pipeline.toast.specs import TABLE_SPECS
 from toast_pipeline_dev.sample import LEAN_ACCOUNT_FILES, SampleExport, generate_export

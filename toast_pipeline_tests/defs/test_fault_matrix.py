@@ -26,8 +26,8 @@ import pytest
 from toast_pipeline.definitions import DAILY_JOB, build_definitions
 from toast_pipeline.defs.assets import TOAST_FILES
 from toast_pipeline.resources.archive import LocalRawArchive
+from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.resources.source import FileTooLarge
-from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
 from toast_pipeline_dev.local_sftp import LocalSFTPServer, generate_keys, write_known_hosts
 from toast_pipeline_dev.sample import SampleExport, generate_export

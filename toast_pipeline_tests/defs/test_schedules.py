@@ -6,8 +6,8 @@ import dagster as dg
 from toast_pipeline.definitions import build_definitions
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY
 from toast_pipeline.resources.archive import LocalRawArchive
+from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.resources.sftp import SFTPExportSource
-from toast_pipeline.resources.warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
 
 SETTINGS = LocationSettings(

@@ -10,7 +10,7 @@ import pytest
 from toast_pipeline.definitions import DAILY_JOB, build_definitions
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, EXPECTED_FILES_KEY, FINGERPRINT_KEY
 from toast_pipeline.resources.archive import LocalRawArchive
-from toast_pipeline.resources.warehouse import DuckDBWarehouse
+from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
 from toast_pipeline.toast.arrivals import Listing
 from toast_pipeline_dev.sample import LEAN_ACCOUNT_FILES

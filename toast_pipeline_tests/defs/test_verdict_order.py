@@ -9,7 +9,7 @@ import pytest
 from toast_pipeline.definitions import DAILY_JOB, build_definitions
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
 from toast_pipeline.resources.archive import LocalRawArchive
-from toast_pipeline.resources.warehouse import DuckDBWarehouse
+from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
 from toast_pipeline.toast.baselines import (
     ClosureRules,

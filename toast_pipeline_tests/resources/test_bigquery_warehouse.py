@@ -13,7 +13,7 @@ from google.cloud import bigquery
 
 from toast_pipeline.definitions import warehouse_from_env
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse, ddl_type, schema_field
-from toast_pipeline.resources.warehouse import DuckDBWarehouse
+from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.resources.warehouse_sql import CLOSURE_FREE_VIEWS
 from toast_pipeline.settings import LocationSettings
 from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES

@@ -19,12 +19,8 @@ import pytest
 
 from toast_pipeline.definitions import DAILY_JOB, defs, partitions_for
 from toast_pipeline.defs.assets import TOAST_FILES, build_toast_assets
-from toast_pipeline.resources.warehouse import (
-    DuckDBWarehouse,
-    Warehouse,
-    WarehouseBusyError,
-    _log,
-)
+from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse, WarehouseBusyError, _log
+from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.settings import LocationSettings
 from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES, build_day_load
 from toast_pipeline.toast.specs import TABLE_SPECS

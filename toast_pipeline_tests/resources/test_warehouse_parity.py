@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
-from toast_pipeline.resources.warehouse import DuckDBWarehouse, Warehouse
+from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
+from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.resources.warehouse_sql import (
     CLOSURE_FREE_VIEWS,
     closure_reasons,
