@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-bigquery test ui install clean
+.PHONY: demo demo-bigquery test lint ui install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,16 @@ demo-bigquery: $(STAMP)
 
 ## The whole test suite (what CI runs). Without the BigQuery emulator or Chromium, the tests
 ## needing them fail and say why.
-test: $(STAMP)
+test: $(STAMP) lint
 	-scripts/bigquery-emulator-venv.sh
 	-scripts/ensure-chromium.sh
 	$(BIN)/pytest -n 2
+
+## Lint and format (ruff) and the import contracts between the layers (import-linter).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ## The Dagster UI on the demo's instance (run `make demo` first).
 ui: $(STAMP)

@@ -430,14 +430,13 @@ def phase_sensor(config: dict) -> dict:
     """Prime the sensor's cursor, drop a new folder, tick twice, run what it requests."""
     import dagster as dg
 
-    from toast_pipeline.definitions import (
-        DAILY_JOB,
+    from toast_pipeline.definitions import DAILY_JOB, build_definitions
+    from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY
+    from toast_pipeline.defs.factories import (
         archive_from_env,
-        build_definitions,
         sftp_source_from_env,
         warehouse_from_env,
     )
-    from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY
     from toast_pipeline.settings import LocationSettings
 
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)

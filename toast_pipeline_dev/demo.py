@@ -21,7 +21,7 @@ from rich.console import Console
 
 from toast_pipeline.commands.backfill import BackfillRequest, run_backfill_command
 from toast_pipeline.commands.instance import use_dagster_home
-from toast_pipeline.definitions import warehouse_from_env
+from toast_pipeline.defs.factories import warehouse_from_env
 from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.toast.daily_load import BUSINESS_DAYS
 from toast_pipeline.toast.specs import TABLE_SPECS

@@ -478,7 +478,7 @@ def run_backfill_command(request: BackfillRequest, console) -> int:
 
     from toast_pipeline.commands.instance import use_dagster_home
     from toast_pipeline.commands.summary import LoadSummary
-    from toast_pipeline.definitions import (
+    from toast_pipeline.defs.factories import (
         archive_from_env,
         partitions_for,
         source_from_env,

@@ -100,11 +100,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return run_backfill_command(request, console)
     if args.command == "closures":
-        from toast_pipeline.defs.analysis_assets import print_closures
+        from toast_pipeline.commands.closures import print_closures
 
         return print_closures(os.environ, args.location, console)
     if args.command == "migrate":
-        from toast_pipeline.definitions import warehouse_from_env
+        from toast_pipeline.defs.factories import warehouse_from_env
 
         # Resolves the EnvVar-bound secrets the way a run would.
         with warehouse_from_env(os.environ).process_config_and_initialize_cm() as warehouse:

@@ -8,11 +8,8 @@ whenever a date of an upstream table is (re)written, verdict rewrites included.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import dagster as dg
 import polars as pl
-from rich.console import Console
 
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, asset_key
 from toast_pipeline.resources.warehouse import Warehouse
@@ -107,18 +104,3 @@ def analysis_automation_sensor() -> dg.AutomationConditionSensorDefinition:
         target=dg.AssetSelection.groups(ANALYSIS_GROUP),
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
-
-
-def print_closures(env: Mapping[str, str], location_id: str | None, console: Console) -> int:
-    """`toast-pipeline closures`: the report over the warehouse the code location writes to."""
-    from toast_pipeline.definitions import warehouse_from_env
-
-    settings = LocationSettings.from_env(env)
-    location = location_id or settings.location_id
-    days = warehouse_from_env(env).business_days(location)
-    if days.is_empty():
-        console.print(f"No dates of location {location} are loaded yet.")
-        return 1
-    calendar = public_holidays(settings.holiday_country, settings.holiday_subdivision)
-    analysis.print_closure_report(analysis.closure_summary(days, calendar), console, location)
-    return 0

@@ -16,9 +16,7 @@ from datetime import date
 import polars as pl
 from dagster import ConfigurableResource
 
-from toast_pipeline.resources.warehouse_sql import (
-    sql_string,
-)
+from toast_pipeline.resources.warehouse_sql import sql_string
 from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
 from toast_pipeline.toast.parse import frame_schema
 

@@ -13,13 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
 
 import polars as pl
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
 from rich.console import Console
 
 from toast_pipeline.toast.baselines import WEEKDAYS
+
+if TYPE_CHECKING:
+    from matplotlib.patches import Rectangle
 
 CENT = Decimal("0.01")
 TREND_WINDOW = 7  # open days in the moving averages
@@ -240,7 +242,11 @@ def calendar_heatmap_png(
     business_days: pl.DataFrame, calendar: Mapping[date, str], title: str
 ) -> bytes:
     """A year-per-row calendar: open days shaded by net sales, closures and gaps marked, holidays
-    dotted. Drawn on matplotlib's Agg canvas, so no display is needed."""
+    dotted. Drawn on matplotlib's Agg canvas, so no display is needed; matplotlib is imported
+    here, not with the module, because loading the code location should not pay for it."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     days = {r["business_date"]: r for r in business_days.iter_rows(named=True)}
     years = sorted({d.year for d in days}) or [date.today().year]
     top = (
@@ -313,6 +319,8 @@ def _draw_year(
 
 
 def _square(column: int, row: int, colour) -> Rectangle:
+    from matplotlib.patches import Rectangle
+
     return Rectangle((column + 0.05, row + 0.05), 0.9, 0.9, color=colour)
 
 

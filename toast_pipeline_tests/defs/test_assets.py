@@ -8,13 +8,14 @@ from decimal import Decimal
 import dagster as dg
 import pytest
 
-from toast_pipeline.definitions import DAILY_JOB, build_definitions, partitions_for
+from toast_pipeline.definitions import DAILY_JOB, build_definitions
 from toast_pipeline.defs.assets import (
     BUSINESS_DAYS_KEY,
     CLOSURE_CHECK,
     asset_key,
     build_toast_assets,
 )
+from toast_pipeline.defs.factories import partitions_for
 from toast_pipeline.resources.archive import ArchiveExportSource
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.resources.warehouse import Warehouse

@@ -9,9 +9,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from toast_pipeline.definitions import DAILY_JOB, archive_from_env, defs, source_from_env
+from toast_pipeline.definitions import DAILY_JOB, defs
 from toast_pipeline.defs.analysis_assets import CLOSURE_SUMMARY_KEY, DAILY_TRENDS_KEY
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
+from toast_pipeline.defs.factories import archive_from_env, source_from_env
 from toast_pipeline.resources.archive import ArchiveExportSource, GCSRawArchive, LocalRawArchive
 from toast_pipeline.resources.sftp import SFTPExportSource
 from toast_pipeline.toast.specs import TABLE_SPECS

@@ -9,9 +9,10 @@ from decimal import Decimal
 import dagster as dg
 import polars as pl
 import pytest
+from google.api_core.exceptions import BadRequest
 from google.cloud import bigquery
 
-from toast_pipeline.definitions import warehouse_from_env
+from toast_pipeline.defs.factories import warehouse_from_env
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse, ddl_type, schema_field
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.resources.warehouse_sql import CLOSURE_FREE_VIEWS
@@ -132,7 +133,7 @@ def test_a_failure_inside_the_transaction_rolls_every_table_back(bigquery_wareho
             ]
         )
     )
-    with pytest.raises(Exception):
+    with pytest.raises(BadRequest, match="out of range"):
         warehouse.replace_date(LOCATION, DAY, broken)
     assert warehouse.row_counts(LOCATION)["order_details"] == 12
     assert warehouse.row_counts(LOCATION)["payment_details"] == 0

@@ -17,8 +17,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from toast_pipeline.definitions import DAILY_JOB, defs, partitions_for
+from toast_pipeline.definitions import DAILY_JOB, defs
 from toast_pipeline.defs.assets import TOAST_FILES, build_toast_assets
+from toast_pipeline.defs.factories import partitions_for
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse, WarehouseBusyError, _log
 from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.settings import LocationSettings
