@@ -302,13 +302,16 @@ def _sftp_connect(env: dict[str, str]):
     """One paramiko connection as the project's source opens it: TCP_NODELAY, big window."""
     import paramiko
 
+    from toast_pipeline.resources.sftp import known_hosts_name
+
     host, port = env["TOAST_SFTP_HOST"], int(env["TOAST_SFTP_PORT"])
     sock = socket.create_connection((host, port), timeout=15)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     transport = paramiko.Transport(sock)
     transport.start_client(timeout=15)
-    name = host if port == 22 else f"[{host}]:{port}"
-    known = paramiko.HostKeys(env["TOAST_SFTP_KNOWN_HOSTS"]).lookup(name) or {}
+    known = (
+        paramiko.HostKeys(env["TOAST_SFTP_KNOWN_HOSTS"]).lookup(known_hosts_name(host, port)) or {}
+    )
     offered = transport.get_remote_server_key()
     if known.get(offered.get_name()) != offered:
         transport.close()

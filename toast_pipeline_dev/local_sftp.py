@@ -44,6 +44,8 @@ from asyncssh.constants import (
     FXF_WRITE,
 )
 
+from toast_pipeline.resources.sftp import known_hosts_name
+
 HOST = "127.0.0.1"
 DEFAULT_USERNAME = "ExportUser"
 READY_PREFIX = "listening"
@@ -251,11 +253,6 @@ def generate_keys(folder: str | Path) -> tuple[Path, Path]:
     _write_key_pair(client_key, client_key_path)
     authorized_keys_path.write_bytes(client_key.export_public_key())
     return host_key_path, client_key_path
-
-
-def known_hosts_name(host: str, port: int) -> str:
-    """The host field of a known_hosts line: OpenSSH writes non-22 ports as ``[host]:port``."""
-    return host if port == 22 else f"[{host}]:{port}"
 
 
 def write_known_hosts(path: str | Path, host: str, port: int, host_public_key: str | bytes) -> None:

@@ -89,7 +89,8 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (paramiko.SSHException, EOFError, OSError))
 
 
-def _known_hosts_name(host: str, port: int) -> str:
+def known_hosts_name(host: str, port: int) -> str:
+    """How OpenSSH names a server in known_hosts: the bare host on port 22, else `[host]:port`."""
     return host if port == 22 else f"[{host}]:{port}"
 
 
@@ -355,7 +356,7 @@ class SFTPExportSource(ExportSource):
         path = self._known_hosts_file()
         if path.is_file():
             host_keys.load(str(path))
-        return dict(host_keys.lookup(_known_hosts_name(self.host, self.port)) or {})
+        return dict(host_keys.lookup(known_hosts_name(self.host, self.port)) or {})
 
     def _verify_host_key(self, known: dict[str, paramiko.PKey], offered: paramiko.PKey) -> None:
         """Refuse unknown or changed host keys, as OpenSSH and paramiko's RejectPolicy do."""
@@ -368,7 +369,7 @@ class SFTPExportSource(ExportSource):
             )
             return
         path = self._known_hosts_file()
-        name = _known_hosts_name(self.host, self.port)
+        name = known_hosts_name(self.host, self.port)
         entry = f"{name} {offered.get_name()} {offered.get_base64()}"
         if not known:
             raise HostKeyRejected(

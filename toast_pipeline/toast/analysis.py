@@ -19,11 +19,11 @@ import polars as pl
 from rich.console import Console
 
 from toast_pipeline.toast.baselines import WEEKDAYS
+from toast_pipeline.toast.specs import CENT
 
 if TYPE_CHECKING:
     from matplotlib.patches import Rectangle
 
-CENT = Decimal("0.01")
 TREND_WINDOW = 7  # open days in the moving averages
 STATUS_COLOURS = {"closed": "#d62728", "delivery_gap": "#ff7f0e", "not loaded": "#eeeeee"}
 

@@ -33,9 +33,8 @@ from toast_pipeline.toast.closures import (
     Verdict,
     judge,
 )
-from toast_pipeline.toast.specs import TABLE_SPECS
+from toast_pipeline.toast.specs import CENT, TABLE_SPECS
 
-CENT = Decimal("0.01")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cached_property
 
 
@@ -33,6 +34,8 @@ class Kind(enum.Enum):
 
 
 MONEY_PRECISION = 18
+# The smallest amount a restaurant sees: totals shown to people are rounded to it.
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
