@@ -40,7 +40,7 @@ from toast_pipeline_dev.sample import (
     generate_export,
     main,
 )
-from toast_pipeline_dev.sample import _java_double as java_double
+from toast_pipeline_dev.sample.formats import java_double
 
 START = date(2024, 11, 18)  # a Monday; Thanksgiving is 2024-11-28
 DAMAGED = {
