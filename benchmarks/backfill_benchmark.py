@@ -444,12 +444,13 @@ def phase_sensor(config: dict) -> dict:
 
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    settings = LocationSettings.from_env(os.environ)
     source = sftp_source_from_env(os.environ)
     defs = build_definitions(
-        LocationSettings.from_env(),
+        settings,
         source=source,
         archive=archive_from_env(os.environ),
-        warehouse=warehouse_from_env(os.environ),
+        warehouse=warehouse_from_env(settings, os.environ),
     )
     sensor = defs.resolve_sensor_def("toast_new_folders")
     instance = dg.DagsterInstance.get()
@@ -529,37 +530,35 @@ def _step_seconds(instance, run_id: str) -> float:
 def backfill_timeline(home: Path, phase: dict) -> dict:
     """Where the command's wall time went, from the instance's own run records."""
     import dagster as dg
-    from dagster._core.instance.ref import InstanceRef
 
-    from toast_pipeline_dev.demo import patched_env
+    from toast_pipeline.commands.instance import open_instance
 
-    with patched_env({"DAGSTER_HOME": str(home)}):
-        with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
-            [backfill] = instance.get_backfills()
-            records = instance.get_run_records(
-                filters=dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id})
+    with open_instance(home) as instance:
+        [backfill] = instance.get_backfills()
+        records = instance.get_run_records(
+            filters=dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id})
+        )
+        runs = []
+        for record in sorted(records, key=lambda r: r.create_timestamp):
+            tags = record.dagster_run.tags
+            start, end = record.start_time or 0.0, record.end_time or 0.0
+            runs.append(
+                {
+                    "run_id": record.dagster_run.run_id,
+                    "status": record.dagster_run.status.value,
+                    "first_date": tags.get(
+                        "dagster/asset_partition_range_start", tags.get("dagster/partition")
+                    ),
+                    "last_date": tags.get(
+                        "dagster/asset_partition_range_end", tags.get("dagster/partition")
+                    ),
+                    "created": record.create_timestamp.timestamp(),
+                    "started": start,
+                    "ended": end,
+                    "seconds": end - start,
+                    "step_seconds": _step_seconds(instance, record.dagster_run.run_id),
+                }
             )
-            runs = []
-            for record in sorted(records, key=lambda r: r.create_timestamp):
-                tags = record.dagster_run.tags
-                start, end = record.start_time or 0.0, record.end_time or 0.0
-                runs.append(
-                    {
-                        "run_id": record.dagster_run.run_id,
-                        "status": record.dagster_run.status.value,
-                        "first_date": tags.get(
-                            "dagster/asset_partition_range_start", tags.get("dagster/partition")
-                        ),
-                        "last_date": tags.get(
-                            "dagster/asset_partition_range_end", tags.get("dagster/partition")
-                        ),
-                        "created": record.create_timestamp.timestamp(),
-                        "started": start,
-                        "ended": end,
-                        "seconds": end - start,
-                        "step_seconds": _step_seconds(instance, record.dagster_run.run_id),
-                    }
-                )
     if not runs:
         return {"backfill_id": backfill.backfill_id, "runs": []}
     first_start = min(r["started"] for r in runs)

@@ -31,6 +31,8 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--orders-per-day", type=int, default=80, help="typical orders on an open day"
     )
+    demo.add_argument("--location-id", default="185129", help="the sample location's folder number")
+    demo.add_argument("--timezone", default="America/Chicago", help="the sample location's zone")
     demo.add_argument(
         "--bigquery-emulator",
         type=Path,
@@ -65,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
             days=args.days,
             seed=args.seed,
             orders_per_day=args.orders_per_day,
+            location_id=args.location_id,
+            timezone=args.timezone,
             bigquery_emulator=args.bigquery_emulator,
         )
         return run_demo(options, console)

@@ -9,20 +9,23 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import dagster as dg
 from rich.console import Console
 
 from toast_pipeline.commands.backfill import BackfillRequest, run_backfill_command
-from toast_pipeline.commands.instance import use_dagster_home
+from toast_pipeline.commands.instance import dagster_home
 from toast_pipeline.defs.factories import warehouse_from_env
 from toast_pipeline.resources.warehouse import Warehouse
+from toast_pipeline.settings import LocationSettings
 from toast_pipeline.toast.daily_load import BUSINESS_DAYS
 from toast_pipeline.toast.specs import TABLE_SPECS
 from toast_pipeline_dev import local_bigquery
@@ -61,20 +64,6 @@ def server_env(server: LocalSFTPServer, options: DemoOptions) -> dict[str, str]:
     }
 
 
-@contextmanager
-def patched_env(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
-
-
 def generate(options: DemoOptions) -> SampleExport:
     export_dir = options.data_dir / "demo" / "export"
     shutil.rmtree(export_dir, ignore_errors=True)
@@ -96,39 +85,54 @@ def generate(options: DemoOptions) -> SampleExport:
 def run_demo(options: DemoOptions, console: Console) -> int:
     """Generate, serve, backfill every date through Dagster, then check against the truth."""
     if options.bigquery_emulator is None:
-        return _load_and_compare(options, console)
+        return _load_and_compare(options, console, os.environ)
     with local_bigquery.serve(options.data_dir / "bigquery", options.bigquery_emulator) as emulator:
         console.print(f"BigQuery emulator on {emulator.endpoint}, project {emulator.project}")
-        with patched_env(emulator.warehouse_env()):
-            return _load_and_compare(options, console)
+        # Google's client finds the emulator only through its process's environment, so the demo
+        # proper runs in a child process given that environment; its warehouse is then BigQuery.
+        env = {**os.environ, **emulator.warehouse_env(), "COLUMNS": str(console.width)}
+        command = [sys.executable, "-m", "toast_pipeline_dev", "demo", *demo_arguments(options)]
+        return subprocess.run(command, env=env).returncode
 
 
-def _load_and_compare(options: DemoOptions, console: Console) -> int:
+def demo_arguments(options: DemoOptions) -> list[str]:
+    """`python -m toast_pipeline_dev demo` arguments for these options, the emulator aside."""
+    return [
+        *("--data-dir", str(options.data_dir), "--start", options.start.isoformat()),
+        *("--days", str(options.days), "--seed", str(options.seed)),
+        *("--orders-per-day", str(options.orders_per_day), "--location-id", options.location_id),
+        *("--timezone", options.timezone),
+    ]
+
+
+def _load_and_compare(options: DemoOptions, console: Console, base_env: Mapping[str, str]) -> int:
+    dagster_home(base_env)  # with no instance to load into, fail before generating anything
     console.print(f"Generating a {options.days}-day sample Toast export (seed {options.seed})...")
     export = generate(options)
-    use_dagster_home()
     last = options.start + timedelta(days=options.days - 1)
     with serve(export.root, options.data_dir / "demo" / "keys") as server:
-        env = server_env(server, options)
+        # The backfill and the processes it starts are given this environment; none is changed.
+        env = {**base_env, **server_env(server, options)}
         console.print(f"Serving it read-only over SFTP on {server.host}:{server.port}")
-        with patched_env(env):
-            run_backfill_command(
-                BackfillRequest(
-                    start=options.start,
-                    end=last,
-                    force=True,
-                    log_path=options.data_dir / "demo" / "backfill_log.json",
-                ),
-                console,
-            )
-            warehouse = warehouse_from_env(os.environ)
+        run_backfill_command(
+            BackfillRequest(
+                start=options.start,
+                end=last,
+                force=True,
+                log_path=options.data_dir / "demo" / "backfill_log.json",
+            ),
+            console,
+            env,
+        )
     log = json.loads((options.data_dir / "demo" / "backfill_log.json").read_text())
     failures = {
         day: o.get("error", o["status"])
         for day, o in log["dates"].items()
         if o["status"] not in ("open", "closed")
     }
-    problems = compare_with_truth(export, warehouse, failures, options.location_id)
+    warehouse = warehouse_from_env(LocationSettings.from_env(env), env, bind_by_name=False)
+    with dg.build_resources({"warehouse": warehouse}) as resources:
+        problems = compare_with_truth(export, resources.warehouse, failures, options.location_id)
     for problem in problems:
         console.print(f"[red]✗ {problem}[/red]")
     if not problems:
@@ -138,7 +142,7 @@ def _load_and_compare(options: DemoOptions, console: Console) -> int:
             "date failed alone.[/green]"
         )
     console.print(
-        f"\nWarehouse: {warehouse.describe()}   Dagster instance: {os.environ['DAGSTER_HOME']}\n"
+        f"\nWarehouse: {warehouse.describe()}   Dagster instance: {dagster_home(env)}\n"
         "See the backfill, the runs and the per-date checks in the UI: make ui"
     )
     return 1 if problems else 0

@@ -99,6 +99,7 @@ def closed_day_result(request):
     return load_into_fresh_warehouse(request, closed_day_files())
 
 
+@pytest.mark.e2e
 def test_every_data_row_of_the_seven_files_is_loaded(real_day_result):
     result, warehouse = real_day_result
     assert result.success
@@ -108,6 +109,7 @@ def test_every_data_row_of_the_seven_files_is_loaded(real_day_result):
         )
 
 
+@pytest.mark.e2e
 def test_order_totals_to_the_cent(real_day_result):
     _, warehouse = real_day_result
     in_file = {
@@ -126,6 +128,7 @@ def test_order_totals_to_the_cent(real_day_result):
     )
 
 
+@pytest.mark.e2e
 def test_eight_decimal_item_tax_is_exact(real_day_result):
     _, warehouse = real_day_result
     in_file = sum(Decimal(r["Tax"]) for r in records("ItemSelectionDetails.csv"))
@@ -133,6 +136,7 @@ def test_eight_decimal_item_tax_is_exact(real_day_result):
     assert Decimal(str(loaded(warehouse, "item_selection_details", "sum(tax)").item())) == in_file
 
 
+@pytest.mark.e2e
 def test_the_product_mix_report_keeps_its_levels_and_item_rows_add_up(real_day_result):
     _, warehouse = real_day_result
     report = records("AllItemsReport.csv")
@@ -153,6 +157,7 @@ def test_the_product_mix_report_keeps_its_levels_and_item_rows_add_up(real_day_r
     assert item_net == grand_total
 
 
+@pytest.mark.e2e
 def test_the_real_day_is_open_and_its_other_files_are_listed_as_ignored(real_day_result):
     result, warehouse = real_day_result
     assert loaded(warehouse, "business_days", "status, files_found").rows() == [("open", 7)]
@@ -203,6 +208,7 @@ def closed_day_files() -> dict[str, bytes]:
     return files
 
 
+@pytest.mark.e2e
 def test_a_real_shaped_closed_day_is_closed_with_its_menu_listing_kept(closed_day_result):
     result, warehouse = closed_day_result
     assert result.success
@@ -230,6 +236,7 @@ def test_the_fixture_is_the_real_day_byte_for_byte():
         )
 
 
+@pytest.mark.e2e
 def test_prepaid_orders_have_no_duration_and_it_stays_null(real_day_result):
     """Catering orders paid days before they open (Paid 5/14, Opened 5/21) carry an empty
     `Duration (Opened to Paid)`, not a negative one."""

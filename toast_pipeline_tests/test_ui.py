@@ -26,11 +26,9 @@ from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from toast_pipeline.commands.graphql_client import backfill_status, closure_results
 from toast_pipeline_dev.sample import SampleExport
-from toast_pipeline_tests.commands.test_graphql_client import (
-    PROJECT_ROOT,
-    free_port,
-    wait_until_serving,
-)
+from toast_pipeline_tests.helpers import PROJECT_ROOT, free_port, wait_until_serving
+
+pytestmark = pytest.mark.e2e
 
 # 04-01 and 04-04 are open; 04-02 has no folder and 04-03 header-only files (both closed).
 DATES = ["2024-04-01", "2024-04-02", "2024-04-03", "2024-04-04"]
@@ -281,7 +279,6 @@ def read_check_results(page: Page, truth: dict[str, str], shots: Screenshots) ->
     return reasons
 
 
-@pytest.mark.e2e
 def test_backfill_launched_in_the_ui_shows_per_date_check_results(
     tmp_path: Path, dagster_dev: str, sample_export: SampleExport
 ):

@@ -22,7 +22,8 @@ from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
 from toast_pipeline_dev.local_bigquery import EmulatorUnavailable, LocalBigQuery, serve
 
 REPO = Path(__file__).resolve().parents[1]
-WAREHOUSES = ("duckdb", "bigquery")
+# The implementations as test parameters; BigQuery runs on its emulator, so its cases are e2e.
+WAREHOUSES = ("duckdb", pytest.param("bigquery", marks=pytest.mark.e2e))
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,11 @@ watches; otherwise this process runs the daemon's two duties itself (the backfil
 turns the backfill into runs, and the run queue that launches them) at a one-second cadence
 instead of the daemon's thirty, for as long as the backfill lasts.
 
+The command starts the code server itself, with the environment it was given (`--from-archive`
+and `--batch-size` written into it as the settings they stand for): the runs start in that server,
+so they read the same settings, and each gets the instance from the run launcher, not from
+DAGSTER_HOME. Nothing is written to this process's environment.
+
 Dagster's backfill policy puts several dates in one run; the asset writes, materializes, checks
 and fails each date on its own, and Dagster's backfill counts a date of a failed ranged run as
 failed only if it was not materialized, so one damaged date never fails its batch-mates.
@@ -16,9 +21,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,12 +34,15 @@ from pathlib import Path
 
 import dagster as dg
 
+from toast_pipeline.commands.graphql_client import ACTIVE_BACKFILL_STATUSES
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, GROUP
+from toast_pipeline.settings import LocationSettings, SettingsError
 
 BACKFILL_TAG = "toast/backfill_command"
 LOCATION_NAME = "toast_pipeline"
 DEFINITIONS_MODULE = "toast_pipeline.definitions"
 POLL_SECONDS = 0.5
+CODE_SERVER_STARTUP_SECONDS = 180
 
 
 @dataclass(frozen=True)
@@ -123,48 +134,85 @@ class Progress:
         )
 
 
-def local_instance_ref(max_workers: int | None) -> dg.DagsterInstance:
-    """The DAGSTER_HOME instance, with the run queue limit this backfill asked for."""
-    from dagster._core.instance.ref import InstanceRef
-
-    home = os.environ["DAGSTER_HOME"]
-    overrides = {"run_queue": {"max_concurrent_runs": max_workers}} if max_workers else None
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(home, overrides=overrides))
-
-
 def daemon_is_running(instance: dg.DagsterInstance) -> bool:
     """A live backfill daemon heartbeat means someone else will execute the backfill."""
-    from dagster._daemon.controller import get_daemon_statuses
+    from toast_pipeline.defs.dagster_internals import get_daemon_statuses
 
     statuses = get_daemon_statuses(instance, ["BACKFILL"], heartbeat_tolerance_seconds=60)
     return statuses["BACKFILL"].healthy is True
 
 
 @contextmanager
-def workspace(instance: dg.DagsterInstance) -> Iterator:
-    """The code location as the daemon and the UI load it (same location name)."""
-    from dagster._core.workspace.context import WorkspaceProcessContext
-    from dagster._core.workspace.load_target import ModuleTarget
+def code_server(env: Mapping[str, str]) -> Iterator[str]:
+    """The code location served by a process started with exactly `env`; yields its socket.
 
-    target = ModuleTarget(
-        module_name=DEFINITIONS_MODULE,
-        attribute=None,
-        working_directory=os.getcwd(),
-        location_name=LOCATION_NAME,
-    )
-    with WorkspaceProcessContext(instance, target, code_server_log_level="WARNING") as context:
-        yield context
+    Runs are launched through this server and start as its child processes, so they inherit `env`
+    too. The server lives as long as the block.
+    """
+    with tempfile.TemporaryDirectory(prefix="toast-code-server-") as folder:
+        socket = os.path.join(folder, "grpc.sock")
+        command = [sys.executable, "-m", "dagster", "api", "grpc", "--lazy-load-user-code"]
+        command += ["--socket", socket, "--location-name", LOCATION_NAME, "--log-level", "warning"]
+        command += ["--module-name", DEFINITIONS_MODULE, "--working-directory", os.getcwd()]
+        process = subprocess.Popen(command, env=dict(env))
+        try:
+            _wait_until_serving(process, socket)
+            yield socket
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_serving(process: subprocess.Popen, socket: str) -> None:
+    import grpc
+
+    deadline = time.monotonic() + CODE_SERVER_STARTUP_SECONDS
+    # Retry the connection every tenth of a second, not with gRPC's backoff of up to minutes.
+    retry = {f"grpc.{kind}_reconnect_backoff_ms": 100 for kind in ("initial", "min", "max")}
+    with grpc.insecure_channel(f"unix:{socket}", options=list(retry.items())) as channel:
+        while process.poll() is None:
+            try:
+                grpc.channel_ready_future(channel).result(timeout=POLL_SECONDS)
+                return
+            except grpc.FutureTimeoutError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"the code server did not answer within {CODE_SERVER_STARTUP_SECONDS} s"
+                    ) from None
+    raise RuntimeError(f"the code server exited with {process.returncode} before serving")
+
+
+@contextmanager
+def workspace(instance: dg.DagsterInstance, env: Mapping[str, str]) -> Iterator:
+    """The code location as the daemon and the UI load it (same location name), given `env`."""
+    from toast_pipeline.defs.dagster_internals import GrpcServerTarget, WorkspaceProcessContext
+
+    with code_server(env) as socket:
+        target = GrpcServerTarget(
+            host="localhost", port=None, socket=socket, location_name=LOCATION_NAME
+        )
+        with WorkspaceProcessContext(instance, target) as context:
+            yield context
+
+
+def _first_cause(error) -> str:
+    """What went wrong in the definitions, not Dagster's wrapper saying they did not load."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
 
 
 def launch(context, dates: Sequence[date], *, title: str, tags: dict[str, str]) -> str:
     """Create the asset backfill, as the UI's launchPartitionBackfill does."""
-    from dagster._core.execution.backfill import PartitionBackfill
-    from dagster._core.utils import make_new_backfill_id
-    from dagster._time import get_current_timestamp
+    from toast_pipeline.defs.dagster_internals import PartitionBackfill, make_new_backfill_id
 
     request = context.create_request_context()
     errors = [
-        f"{name}: {entry.error.message if entry.error else 'not loaded'}"
+        f"{name}: {_first_cause(entry.load_error) if entry.load_error else 'not loaded'}"
         for name, entry in request.get_code_location_entries().items()
         if entry.code_location is None
     ]
@@ -177,7 +225,7 @@ def launch(context, dates: Sequence[date], *, title: str, tags: dict[str, str]) 
         asset_graph=asset_graph,
         partition_names=[d.isoformat() for d in dates],
         asset_selection=keys,
-        backfill_timestamp=get_current_timestamp(),
+        backfill_timestamp=time.time(),
         tags={BACKFILL_TAG: "true", **tags},
         dynamic_partitions_store=context.instance,
         all_partitions=False,
@@ -199,9 +247,7 @@ class Driver:
     """
 
     def __init__(self, context) -> None:
-        from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
-            QueuedRunCoordinatorDaemon,
-        )
+        from toast_pipeline.defs.dagster_internals import QueuedRunCoordinatorDaemon
 
         self._context = context
         self._logger = logging.getLogger("toast_pipeline.commands.backfill")
@@ -232,7 +278,7 @@ class Driver:
             self._stop.wait(POLL_SECONDS)
 
     def _backfill_iteration(self) -> None:
-        from dagster._daemon.backfill import execute_backfill_iteration
+        from toast_pipeline.defs.dagster_internals import execute_backfill_iteration
 
         for error in execute_backfill_iteration(self._context, self._logger):
             if error is not None:
@@ -244,14 +290,7 @@ class Driver:
 
 
 def is_finished(instance: dg.DagsterInstance, backfill_id: str) -> bool:
-    from dagster._core.execution.backfill import BulkActionStatus
-
-    status = instance.get_backfill(backfill_id).status
-    return status not in (
-        BulkActionStatus.REQUESTED,
-        BulkActionStatus.CANCELING,
-        BulkActionStatus.FAILING,
-    )
+    return instance.get_backfill(backfill_id).status.value not in ACTIVE_BACKFILL_STATUSES
 
 
 class Watcher:
@@ -389,7 +428,7 @@ def write_log(path: Path, backfill_id: str, progress: Progress, seconds: float) 
 
 def last_failed_dates(instance: dg.DagsterInstance) -> tuple[str | None, list[date]]:
     """The failed dates of the newest backfill this command created."""
-    from dagster._core.execution.backfill import BulkActionsFilter
+    from toast_pipeline.defs.dagster_internals import BulkActionsFilter
 
     backfills = instance.get_backfills(
         filters=BulkActionsFilter(tags={BACKFILL_TAG: "true"}), limit=1
@@ -443,7 +482,19 @@ class BackfillRequest:
     force: bool = False
     max_workers: int | None = None
     batch_size: int | None = None
+    from_archive: bool = False
     log_path: Path = Path("backfill_log.json")
+
+
+def location_env(request: BackfillRequest, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment the code location is loaded with for this backfill: `env`, with the
+    command's options written as the settings they stand for."""
+    options = {}
+    if request.from_archive:
+        options["TOAST_SOURCE"] = "archive"
+    if request.batch_size:
+        options["TOAST_BACKFILL_BATCH_SIZE"] = str(request.batch_size)
+    return {**env, **options}
 
 
 def requested_dates(request: BackfillRequest, on_server: Sequence[date]) -> list[date]:
@@ -472,11 +523,37 @@ def describe_batches(plan: BackfillPlan) -> list[str]:
     ]
 
 
-def run_backfill_command(request: BackfillRequest, console) -> int:
-    """The whole command: plan from the server and the warehouse, launch, drive, summarise."""
+def run_backfill_command(request: BackfillRequest, console, env: Mapping[str, str]) -> int:
+    """The whole command: plan from the server and the warehouse, launch, drive, summarise.
+
+    `env` is the whole environment to work in (the TOAST_* settings, and DAGSTER_HOME if the
+    instance is not the project's); the code server and the runs are started with it.
+    """
+    from toast_pipeline.commands.instance import dagster_home, open_instance
+
+    started = time.monotonic()
+    home = dagster_home(env)
+    env = {**location_env(request, env), "DAGSTER_HOME": str(home)}
+    settings = LocationSettings.from_env(env)
+    if not settings.has_server:
+        raise SettingsError(
+            "no server to read dates from: set TOAST_SFTP_HOST (with TOAST_SFTP_USERNAME, "
+            "TOAST_LOCATION_ID and TOAST_START_DATE), or use --from-archive"
+        )
+    with open_instance(home, max_concurrent_runs=request.max_workers) as instance:
+        return _run_backfill(request, console, env, settings, instance, started)
+
+
+def _run_backfill(
+    request: BackfillRequest,
+    console,
+    env: Mapping[str, str],
+    settings: LocationSettings,
+    instance: dg.DagsterInstance,
+    started: float,
+) -> int:
     from rich.live import Live
 
-    from toast_pipeline.commands.instance import use_dagster_home
     from toast_pipeline.commands.summary import LoadSummary
     from toast_pipeline.defs.factories import (
         archive_from_env,
@@ -484,16 +561,9 @@ def run_backfill_command(request: BackfillRequest, console) -> int:
         source_from_env,
         warehouse_from_env,
     )
-    from toast_pipeline.settings import LocationSettings
 
-    started = time.monotonic()
-    use_dagster_home()
-    if request.batch_size:
-        os.environ["TOAST_BACKFILL_BATCH_SIZE"] = str(request.batch_size)
-    settings = LocationSettings.from_env()
     partitions_def = partitions_for(settings)
-    instance = local_instance_ref(request.max_workers)
-    warehouse = warehouse_from_env(os.environ)
+    warehouse = warehouse_from_env(settings, env, bind_by_name=False)
 
     if request.retry_failed:
         previous, dates = last_failed_dates(instance)
@@ -504,16 +574,15 @@ def run_backfill_command(request: BackfillRequest, console) -> int:
         request = BackfillRequest(**{**request.__dict__, "dates": tuple(dates), "force": True})
         if not dates:
             return 0
-    with source_from_env(
-        os.environ, archive_from_env(os.environ)
-    ).process_config_and_initialize_cm() as source:
-        on_server = source.list_dates(settings.location_id)
+    source = source_from_env(settings, env, archive_from_env(env), bind_by_name=False)
+    with dg.build_resources({"source": source}) as resources:
+        on_server = resources.source.list_dates(settings.location_id)
     wanted = requested_dates(request, on_server)
     outside = [d for d in wanted if not partitions_def.has_partition_key(d.isoformat())]
     wanted = [d for d in wanted if d not in set(outside)]
-    loaded = set(
-        warehouse.business_days(settings.location_id).get_column("business_date").to_list()
-    )
+    with dg.build_resources({"warehouse": warehouse}) as resources:
+        days = resources.warehouse.business_days(settings.location_id)
+    loaded = set(days.get_column("business_date").to_list())
     plan = plan_backfill(
         wanted,
         on_server=on_server,
@@ -541,7 +610,7 @@ def run_backfill_command(request: BackfillRequest, console) -> int:
         console.print("Nothing to do.")
         return 0
 
-    with workspace(instance) as context:
+    with workspace(instance, env) as context:
         helper_needed = not daemon_is_running(instance)
         backfill_id = launch(
             context,
@@ -574,13 +643,15 @@ def run_backfill_command(request: BackfillRequest, console) -> int:
         for o in progress.outcomes.values()
         if o.status == "failed"
     }
-    days = warehouse.business_days(settings.location_id)
+    with dg.build_resources({"warehouse": warehouse}) as resources:
+        days = resources.warehouse.business_days(settings.location_id)
+        row_counts = resources.warehouse.row_counts(settings.location_id)
     days = days.filter(days.get_column("business_date").is_in(plan.to_run))
     LoadSummary(
         requested=[d.isoformat() for d in plan.to_run],
         business_days=days,
         failures=failures,
-        row_counts=warehouse.row_counts(settings.location_id),
+        row_counts=row_counts,
         seconds=seconds,
     ).render(console)
     success = progress.loaded / len(plan.to_run)

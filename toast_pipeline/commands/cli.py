@@ -6,11 +6,14 @@ import argparse
 import os
 import sys
 import warnings
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 from rich.console import Console
+
+from toast_pipeline.settings import LocationSettings, SettingsError
 
 
 def _date(text: str) -> date:
@@ -78,14 +81,19 @@ def main(argv: list[str] | None = None) -> int:
     # Partition-aware checks are a Dagster preview; say so once in the docs, not on every run.
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    try:
+        return run_command(args, console)
+    except SettingsError as exc:
+        console.print(f"Configuration: {exc}", style="red", markup=False, highlight=False)
+        return 2
+
+
+def run_command(args: argparse.Namespace, console: Console) -> int:
     if args.command == "backfill":
         from toast_pipeline.commands.backfill import BackfillRequest, run_backfill_command
 
         if args.start_date and not args.end_date:
             parser().error("--start-date needs --end-date")
-        if args.from_archive:
-            # The runs read the same environment, so they read the archive too.
-            os.environ["TOAST_SOURCE"] = "archive"
         request = BackfillRequest(
             all_dates=args.all,
             start=args.start_date,
@@ -96,26 +104,32 @@ def main(argv: list[str] | None = None) -> int:
             force=args.force,
             max_workers=args.max_workers,
             batch_size=args.batch_size,
+            from_archive=args.from_archive,
             log_path=args.log,
         )
-        return run_backfill_command(request, console)
+        return run_backfill_command(request, console, os.environ)
     if args.command == "closures":
         from toast_pipeline.commands.closures import print_closures
 
         return print_closures(os.environ, args.location, console)
     if args.command == "migrate":
-        from toast_pipeline.defs.factories import warehouse_from_env
-
-        # Resolves the EnvVar-bound secrets the way a run would.
-        with warehouse_from_env(os.environ).process_config_and_initialize_cm() as warehouse:
-            changes = warehouse.migrate()
-        console.print(
-            f"{warehouse.describe()}: {len(changes)} column(s) added or changed, tables and views up to date"
-        )
-        for change in changes:
-            console.print(f"  + {change}")
-        return 0
+        return migrate(os.environ, console)
     return 2
+
+
+def migrate(env: Mapping[str, str], console: Console) -> int:
+    """`toast-pipeline migrate`: the warehouse initialised as a run would, then brought up to date."""
+    from toast_pipeline.defs.factories import warehouse_from_env
+
+    warehouse = warehouse_from_env(LocationSettings.from_env(env), env, bind_by_name=False)
+    with dg.build_resources({"warehouse": warehouse}) as resources:
+        changes = resources.warehouse.migrate()
+    console.print(
+        f"{warehouse.describe()}: {len(changes)} column(s) added or changed, tables and views up to date"
+    )
+    for change in changes:
+        console.print(f"  + {change}")
+    return 0
 
 
 if __name__ == "__main__":

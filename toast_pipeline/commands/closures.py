@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import dagster as dg
 from rich.console import Console
 
 from toast_pipeline.defs.factories import warehouse_from_env
@@ -16,7 +17,12 @@ def print_closures(env: Mapping[str, str], location_id: str | None, console: Con
     """`toast-pipeline closures`: the report over the warehouse the code location writes to."""
     settings = LocationSettings.from_env(env)
     location = location_id or settings.location_id
-    days = warehouse_from_env(env).business_days(location)
+    if not location:
+        console.print("[red]Which location? Give --location or set TOAST_LOCATION_ID.[/red]")
+        return 2
+    warehouse = warehouse_from_env(settings, env, bind_by_name=False)
+    with dg.build_resources({"warehouse": warehouse}) as resources:
+        days = resources.warehouse.business_days(location)
     if days.is_empty():
         console.print(f"No dates of location {location} are loaded yet.")
         return 1

@@ -23,7 +23,8 @@ CLOSURE_CHECK = "closure_detection"
 FINISHED_RUN_STATUSES = {"SUCCESS", "FAILURE", "CANCELED"}
 FAILED_RUN_STATUSES = {"FAILURE", "CANCELED"}
 # A backfill in one of these is still being worked on (or cancelled); any other status is final.
-ACTIVE_BACKFILL_STATUSES = {"REQUESTED", "CANCELING", "FAILING"}
+# Dagster's own names (GraphQL and Python alike); the backfill command reads this list too.
+ACTIVE_BACKFILL_STATUSES = frozenset({"REQUESTED", "CANCELING", "FAILING"})
 # What a date's business_days materialization and closure evaluation say, in the results.
 DAY_FIELDS = ("day_status", "closure_reason", "rows_loaded")
 CLOSURE_FIELDS = ("reason", "explanation", "files_found", "records", "orders", "net_sales")

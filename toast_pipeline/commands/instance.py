@@ -1,20 +1,40 @@
-"""Which Dagster instance the commands use: DAGSTER_HOME, or the project's own `dagster_home/`."""
+"""Which Dagster instance the commands use: DAGSTER_HOME, or the project's own `dagster_home/`.
+
+The instance is opened from its folder, so nothing needs DAGSTER_HOME in the environment: the
+processes the backfill starts get the instance from the command (the run launcher hands each run
+the instance's reference), not from their environment.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from pathlib import Path
+
+import dagster as dg
 
 PROJECT_HOME = Path("dagster_home")
 
 
-def use_dagster_home() -> Path:
-    """Point DAGSTER_HOME at the project's instance unless the user chose one."""
-    if not os.environ.get("DAGSTER_HOME"):
-        if not (PROJECT_HOME / "dagster.yaml").exists():
-            raise RuntimeError(
-                "DAGSTER_HOME is not set and there is no dagster_home/dagster.yaml here: run from "
-                "the project root, or set DAGSTER_HOME to a folder holding a dagster.yaml"
-            )
-        os.environ["DAGSTER_HOME"] = str(PROJECT_HOME.resolve())
-    return Path(os.environ["DAGSTER_HOME"])
+def dagster_home(env: Mapping[str, str]) -> Path:
+    """The instance folder: DAGSTER_HOME when the user chose one, else the project's own."""
+    if env.get("DAGSTER_HOME"):
+        return Path(env["DAGSTER_HOME"]).absolute()
+    if not (PROJECT_HOME / "dagster.yaml").exists():
+        raise RuntimeError(
+            "DAGSTER_HOME is not set and there is no dagster_home/dagster.yaml here: run from "
+            "the project root, or set DAGSTER_HOME to a folder holding a dagster.yaml"
+        )
+    return PROJECT_HOME.absolute()
+
+
+def open_instance(home: Path, *, max_concurrent_runs: int | None = None) -> dg.DagsterInstance:
+    """The persistent instance stored in `home` (its dagster.yaml and SQLite files).
+
+    `local_temp` is Dagster's public constructor for an instance in a given folder (the folder is
+    kept; only a folder it creates itself is temporary). `max_concurrent_runs` overrides the run
+    queue limit of dagster.yaml for this process's queue.
+    """
+    overrides = {"run_queue": {"max_concurrent_runs": max_concurrent_runs}}
+    return dg.DagsterInstance.local_temp(
+        str(home), overrides=overrides if max_concurrent_runs else None
+    )

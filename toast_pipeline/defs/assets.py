@@ -16,14 +16,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 import dagster as dg
+from pydantic import Field as ConfigField
 
 # Dagster builds this pointer itself only for single-partition runs; a ranged run must pass it
 # so each date's evaluation is tied to that date's materialization.
-from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-    AssetCheckEvaluationTargetMaterializationData,
-)
-from pydantic import Field as ConfigField
-
+from toast_pipeline.defs.dagster_internals import AssetCheckEvaluationTargetMaterializationData
 from toast_pipeline.resources.archive import RawArchive, archived_delivery
 from toast_pipeline.resources.sftp import AuthenticationFailed, HostKeyRejected, SFTPConfigError
 from toast_pipeline.resources.source import (

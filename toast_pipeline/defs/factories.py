@@ -1,7 +1,10 @@
 """Dagster objects built from the location's settings and the TOAST_* environment.
 
-Secrets are bound by name with `dagster.EnvVar` and read only when a run starts; nothing here is
-decided at import time.
+Which source and warehouse to build comes from the parsed `LocationSettings`; the connection
+details each resource needs are read here, their only home. In the code location, secrets are
+bound by name with `dagster.EnvVar` and read only when a run starts; a command using a resource in
+its own process takes the values from the environment it was given (`bind_by_name=False`).
+Nothing here is decided at import time.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from toast_pipeline.resources.archive import (
     RawArchive,
 )
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
-from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
+from toast_pipeline.resources.duckdb_warehouse import DEFAULT_DUCKDB_PATH, DuckDBWarehouse
 from toast_pipeline.resources.sftp import SFTPExportSource
 from toast_pipeline.resources.source import ExportSource
 from toast_pipeline.resources.warehouse import Warehouse
-from toast_pipeline.settings import DEFAULT_DUCKDB_PATH, LocationSettings
+from toast_pipeline.settings import LocationSettings, SettingsError
 
 
 def partitions_for(settings: LocationSettings) -> dg.DailyPartitionsDefinition:
@@ -32,19 +35,34 @@ def partitions_for(settings: LocationSettings) -> dg.DailyPartitionsDefinition:
     )
 
 
-def _secret(env: Mapping[str, str], name: str) -> dg.EnvVar | None:
-    """Bind an optional secret by name only; its value is read when a run starts."""
-    return dg.EnvVar(name) if env.get(name) else None
+def _named(
+    env: Mapping[str, str], name: str, *, bind_by_name: bool, required: bool = False
+) -> str | dg.EnvVar | None:
+    """A variable bound by name, read only when a run starts (so the code location never holds a
+    secret); or, for a command using the resource in its own process, its value from `env`.
+
+    An optional variable that is not set is None either way.
+    """
+    if not required and not env.get(name):
+        return None
+    if bind_by_name:
+        return dg.EnvVar(name)
+    if not env.get(name):
+        raise SettingsError(f"{name} is not set")
+    return env[name]
 
 
-def sftp_source_from_env(env: Mapping[str, str]) -> SFTPExportSource:
+def sftp_source_from_env(env: Mapping[str, str], *, bind_by_name: bool = True) -> SFTPExportSource:
+    def named(name: str, required: bool = False) -> str | dg.EnvVar | None:
+        return _named(env, name, bind_by_name=bind_by_name, required=required)
+
     return SFTPExportSource(
-        host=dg.EnvVar("TOAST_SFTP_HOST"),
+        host=named("TOAST_SFTP_HOST", required=True),
         port=int(env.get("TOAST_SFTP_PORT", "22")),
-        username=dg.EnvVar("TOAST_SFTP_USERNAME"),
+        username=named("TOAST_SFTP_USERNAME", required=True),
         private_key_path=env.get("TOAST_SFTP_PRIVATE_KEY_PATH"),
-        private_key_passphrase=_secret(env, "TOAST_SFTP_PRIVATE_KEY_PASSPHRASE"),
-        password=_secret(env, "TOAST_SFTP_PASSWORD"),
+        private_key_passphrase=named("TOAST_SFTP_PRIVATE_KEY_PASSPHRASE"),
+        password=named("TOAST_SFTP_PASSWORD"),
         known_hosts_path=env.get("TOAST_SFTP_KNOWN_HOSTS"),
         root=env.get("TOAST_SFTP_ROOT", "/"),
     )
@@ -61,24 +79,29 @@ def archive_from_env(env: Mapping[str, str]) -> RawArchive:
     return LocalRawArchive(path=env.get("TOAST_ARCHIVE_PATH", DEFAULT_ARCHIVE_PATH))
 
 
-def source_from_env(env: Mapping[str, str], archive: RawArchive) -> ExportSource:
+def source_from_env(
+    settings: LocationSettings,
+    env: Mapping[str, str],
+    archive: RawArchive,
+    *,
+    bind_by_name: bool = True,
+) -> ExportSource:
     """Toast's SFTP server, or with TOAST_SOURCE=archive the raw archive (to rebuild from it)."""
-    kind = env.get("TOAST_SOURCE", "sftp").lower()
-    if kind == "archive":
+    if settings.source == "archive":
         return ArchiveExportSource(archive=archive)
-    if kind != "sftp":
-        raise ValueError(f"TOAST_SOURCE must be 'sftp' or 'archive', got {kind!r}")
-    return sftp_source_from_env(env)
+    return sftp_source_from_env(env, bind_by_name=bind_by_name)
 
 
-def warehouse_from_env(env: Mapping[str, str]) -> Warehouse:
-    if env.get("TOAST_WAREHOUSE", "duckdb").lower() == "bigquery":
+def warehouse_from_env(
+    settings: LocationSettings, env: Mapping[str, str], *, bind_by_name: bool = True
+) -> Warehouse:
+    if settings.warehouse == "bigquery":
         if not env.get("TOAST_BIGQUERY_PROJECT"):
-            raise ValueError("TOAST_WAREHOUSE=bigquery needs TOAST_BIGQUERY_PROJECT")
+            raise SettingsError("TOAST_WAREHOUSE=bigquery needs TOAST_BIGQUERY_PROJECT")
         return BigQueryWarehouse(
             project=env["TOAST_BIGQUERY_PROJECT"],
             dataset=env.get("TOAST_BIGQUERY_DATASET", "toast"),
             location=env.get("TOAST_BIGQUERY_LOCATION"),
-            gcp_credentials=_secret(env, "TOAST_GCP_CREDENTIALS"),
+            gcp_credentials=_named(env, "TOAST_GCP_CREDENTIALS", bind_by_name=bind_by_name),
         )
     return DuckDBWarehouse(path=env.get("TOAST_DUCKDB_PATH", DEFAULT_DUCKDB_PATH))

@@ -15,6 +15,7 @@ def build_daily_schedule(
     settings: LocationSettings,
     job: dg.UnresolvedAssetJobDefinition,
     partitions_def: dg.PartitionsDefinition,
+    default_status: dg.DefaultScheduleStatus = dg.DefaultScheduleStatus.RUNNING,
 ) -> dg.ScheduleDefinition:
     hour, minute = settings.schedule_time
 
@@ -23,7 +24,7 @@ def build_daily_schedule(
         job=job,
         cron_schedule=f"{minute} {hour} * * *",
         execution_timezone=settings.timezone,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+        default_status=default_status,
         description="Loads yesterday's business date if the new-folder sensor has not.",
     )
     def toast_daily_safety_net(context: dg.ScheduleEvaluationContext):

@@ -52,6 +52,10 @@ def _is_lock_conflict(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
+# Relative to the working directory the code location is loaded from (the project root).
+DEFAULT_DUCKDB_PATH = "data/toast.duckdb"
+
+
 class WarehouseBusyError(RuntimeError):
     """Another process kept the DuckDB file for longer than a run is willing to wait."""
 
@@ -65,7 +69,7 @@ class DuckDBWarehouse(Warehouse):
     of failing, and a wait that runs out raises `WarehouseBusyError` naming the file.
     """
 
-    path: str = ConfigField(default="data/toast.duckdb", description="DuckDB database file")
+    path: str = ConfigField(default=DEFAULT_DUCKDB_PATH, description="DuckDB database file")
     schema_name: str = ConfigField(default="toast", description="Schema holding the tables")
     lock_timeout_seconds: float = ConfigField(
         default=900, description="How long to wait for another process to release the file"

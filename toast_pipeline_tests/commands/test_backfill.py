@@ -2,7 +2,9 @@
 
 import io
 import json
+import os
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -11,11 +13,15 @@ from rich.console import Console
 from toast_pipeline.commands.backfill import (
     BACKFILL_TAG,
     BackfillRequest,
+    launch,
+    location_env,
     plan_backfill,
     requested_dates,
     run_backfill_command,
+    workspace,
 )
 from toast_pipeline.commands.cli import main
+from toast_pipeline.commands.instance import open_instance
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline_tests.warehouses import every_row
@@ -61,35 +67,67 @@ def test_a_reversed_range_is_refused():
         requested_dates(BackfillRequest(start=D("2024-04-05"), end=D("2024-04-01")), [])
 
 
+def test_the_options_reach_the_code_location_as_the_settings_they_stand_for():
+    env = {"TOAST_BACKFILL_BATCH_SIZE": "31", "PATH": "/bin"}
+    request = BackfillRequest(all_dates=True, from_archive=True, batch_size=3)
+    assert location_env(request, env) == {
+        "TOAST_BACKFILL_BATCH_SIZE": "3",
+        "TOAST_SOURCE": "archive",
+        "PATH": "/bin",
+    }
+    assert env == {"TOAST_BACKFILL_BATCH_SIZE": "31", "PATH": "/bin"}
+    assert location_env(BackfillRequest(all_dates=True), env) == env
+
+
+def test_without_a_server_the_command_says_what_to_set(tmp_path, monkeypatch, capsys):
+    for name in [k for k in os.environ if k.startswith("TOAST_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    assert main(["backfill", "--all", "--dry-run"]) == 2
+    out = " ".join(capsys.readouterr().out.split())
+    assert "no server to read dates from: set TOAST_SFTP_HOST" in out
+    monkeypatch.setenv("TOAST_SFTP_HOST", "127.0.0.1")
+    assert main(["backfill", "--all", "--dry-run"]) == 2
+    out = " ".join(capsys.readouterr().out.split())
+    assert "TOAST_LOCATION_ID (the location's folder number on the server) and" in out
+
+
 @pytest.fixture
-def environment(tmp_path, monkeypatch, sample_env):
-    for key, value in sample_env.items():
-        monkeypatch.setenv(key, value)
-    return tmp_path
+def environment(tmp_path, sample_env) -> dict[str, str]:
+    """The whole environment the command is given: this process's, with the sample's settings."""
+    return {**os.environ, **sample_env}
 
 
-def run(request: BackfillRequest) -> tuple[int, str]:
+def run(request: BackfillRequest, env: dict[str, str]) -> tuple[int, str]:
     output = io.StringIO()
-    code = run_backfill_command(request, Console(file=output, width=200))
+    untouched = dict(os.environ)
+    code = run_backfill_command(request, Console(file=output, width=200), env)
+    assert dict(os.environ) == untouched
     return code, output.getvalue()
 
 
+def instance(env: dict[str, str]) -> dg.DagsterInstance:
+    return open_instance(Path(env["DAGSTER_HOME"]))
+
+
+@pytest.mark.e2e
 def test_dry_run_plans_without_creating_a_backfill(environment):
-    code, text = run(BackfillRequest(all_dates=True, dry_run=True, batch_size=3))
+    code, text = run(BackfillRequest(all_dates=True, dry_run=True, batch_size=3), environment)
     assert code == 0
     assert "7 date folders on the server, 0 dates loaded; 8 requested" in text
     assert "8 to run in 3 runs of up to 3 dates" in text
     assert "2024-04-01 → 2024-04-03 (3 dates)" in text
     assert "1 of them have no folder on the server and will load as closures" in text
-    with dg.DagsterInstance.get() as instance:
-        assert instance.get_backfills() == []
+    with instance(environment) as dagster:
+        assert dagster.get_backfills() == []
 
 
+@pytest.mark.e2e
 def test_backfill_loads_every_date_fails_the_damaged_one_alone_then_retries_it(
-    environment, sample_export, monkeypatch
+    environment, sample_export, monkeypatch, tmp_path
 ):
-    log = environment / "backfill_log.json"
-    code, text = run(BackfillRequest(all_dates=True, batch_size=3, log_path=log))
+    log = tmp_path / "backfill_log.json"
+    code, text = run(BackfillRequest(all_dates=True, batch_size=3, log_path=log), environment)
     assert code == 1, text
     outcome = json.loads(log.read_text())
     assert outcome["failed_date_list"] == ["2024-04-07"]
@@ -102,15 +140,15 @@ def test_backfill_loads_every_date_fails_the_damaged_one_alone_then_retries_it(
     assert outcome["dates"]["2024-04-08"]["status"] == "open"  # the damaged date's batch-mate
     assert outcome["dates"]["2024-04-02"] == {"status": "closed", "reason": "no_files", "rows": 0}
 
-    with dg.DagsterInstance.get() as instance:
-        [backfill] = instance.get_backfills()
+    with instance(environment) as dagster:
+        [backfill] = dagster.get_backfills()
         assert backfill.tags[BACKFILL_TAG] == "true"
         assert backfill.status.value == "COMPLETED_FAILED"
-        runs = instance.get_runs(
+        runs = dagster.get_runs(
             filters=dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id})
         )
-        assert len(runs) == 3
-        state = instance.event_log_storage.get_asset_check_state(
+        assert len(runs) == 3  # --batch-size 3 reached the backfill policy of the code server
+        state = dagster.event_log_storage.get_asset_check_state(
             [(dg.AssetCheckKey(BUSINESS_DAYS_KEY, CLOSURE_CHECK), backfill_partitions())]
         )
         statuses = {
@@ -121,24 +159,44 @@ def test_backfill_loads_every_date_fails_the_damaged_one_alone_then_retries_it(
     assert statuses["2024-04-04"] == "SUCCEEDED" and statuses["2024-04-02"] == "FAILED"
     assert statuses["2024-04-08"] == "SUCCEEDED"
 
-    code, text = run(BackfillRequest(all_dates=True, dry_run=True))
+    code, text = run(BackfillRequest(all_dates=True, dry_run=True), environment)
     assert "7 already loaded" in text and "1 to run" in text
 
-    code, text = run(BackfillRequest(retry_failed=True, log_path=log))
+    code, text = run(BackfillRequest(retry_failed=True, log_path=log), environment)
     assert code == 1
     assert "Retrying 1 failed dates of backfill" in text
     assert json.loads(log.read_text())["failed_date_list"] == ["2024-04-07"]
 
-    # The README's rebuild: the same command reading the raw archive, into an empty warehouse.
-    monkeypatch.setenv("TOAST_SOURCE", "sftp")  # restored after the test; the command changes it
-    monkeypatch.setenv("TOAST_DUCKDB_PATH", str(environment / "rebuilt.duckdb"))
+    # The README's rebuild: the same command reading the raw archive, into an empty warehouse,
+    # from the command line. The server's port is closed now, so the runs succeed only if they
+    # read the archive too, though nothing set TOAST_SOURCE in any environment.
+    for key, value in {
+        **environment,
+        "TOAST_DUCKDB_PATH": str(tmp_path / "rebuilt.duckdb"),
+        "TOAST_SFTP_PORT": "1",
+        "TOAST_RUN_RETRIES": "0",
+    }.items():
+        monkeypatch.setenv(key, value)
+    untouched = dict(os.environ)
     assert main(["backfill", "--all", "--force", "--from-archive", "--log", str(log)]) == 1
+    assert dict(os.environ) == untouched
     assert json.loads(log.read_text())["failed_date_list"] == ["2024-04-07"]
     rebuilt, original = (
-        DuckDBWarehouse(path=str(environment / name)) for name in ("rebuilt.duckdb", "toast.duckdb")
+        DuckDBWarehouse(path=str(tmp_path / name)) for name in ("rebuilt.duckdb", "toast.duckdb")
     )
     assert every_row(rebuilt) == every_row(original)
 
 
 def backfill_partitions() -> dg.DailyPartitionsDefinition:
     return dg.DailyPartitionsDefinition(start_date="2024-04-01", timezone="America/Chicago")
+
+
+@pytest.mark.e2e
+@pytest.mark.filterwarnings("ignore:Error loading repository location")
+def test_the_code_server_loads_the_location_with_the_environment_it_is_given(environment):
+    broken = {**environment, "TOAST_START_DATE": "April"}
+    message = "did not load: toast_pipeline: .*TOAST_START_DATE must be YYYY-MM-DD .* got 'April'"
+    with instance(environment) as dagster, workspace(dagster, broken) as context:
+        with pytest.raises(RuntimeError, match=message):
+            launch(context, [date(2024, 4, 1)], title="never created", tags={})
+        assert dagster.get_backfills() == []

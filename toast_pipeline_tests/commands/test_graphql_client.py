@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -27,17 +24,13 @@ from toast_pipeline.commands.graphql_client import (
     launch_backfill,
     toast_asset_keys,
 )
+from toast_pipeline_tests.helpers import PROJECT_ROOT, free_port, wait_until_serving
 
-PROJECT_ROOT = Path(__file__).parents[2]
+pytestmark = pytest.mark.e2e
+
 # 2024-04-02 has no folder (a closure, since 04-03 was delivered), 04-03 header-only files
 # (closed), 04-06 too few files (closed), 04-07 is damaged, 04-08 open.
 DATES = ["2024-04-02", "2024-04-03", "2024-04-06", "2024-04-07", "2024-04-08"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -79,25 +72,6 @@ def webserver(environment):
         log.close()
 
 
-def wait_until_serving(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    """Up once `/server_info` answers and the code location's toast assets are listed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"dagster-webserver exited:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/server_info", timeout=2):
-                pass
-            if len(toast_asset_keys(url)) == 8:
-                return
-        except (OSError, GraphQLClientError):
-            pass
-        time.sleep(0.3)
-    tail = log.read_text()[-3000:]
-    raise RuntimeError(f"dagster-webserver not serving after {timeout}s:\n{tail}")
-
-
-@pytest.mark.e2e
 def test_launch_a_backfill_and_read_its_outcome_through_graphql(webserver):
     backfill_id = launch_backfill(
         webserver, DATES, title="GraphQL client test", tags={"toast/requested_by": "test"}
@@ -108,7 +82,7 @@ def test_launch_a_backfill_and_read_its_outcome_through_graphql(webserver):
     assert before["tags"]["toast/requested_by"] == "test"
     assert {o["status"] for o in before["dates"].values()} == {"NOT_STARTED"}
 
-    with dg.DagsterInstance.get() as instance, workspace(instance) as context:
+    with dg.DagsterInstance.get() as instance, workspace(instance, os.environ) as context:
         drive(
             instance,
             context,

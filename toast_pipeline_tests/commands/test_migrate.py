@@ -20,7 +20,7 @@ from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
 from toast_pipeline.toast.parse import frame_schema
 from toast_pipeline.toast.specs import TABLE_SPECS, Field, Kind
 from toast_pipeline_dev.local_bigquery import LocalBigQuery
-from toast_pipeline_tests.resources.test_warehouse import LOCATION, day_tables
+from toast_pipeline_tests.helpers import LOCATION, day_tables
 from toast_pipeline_tests.warehouses import WAREHOUSES
 
 CLOSURE_FIELDS = ("closure_indicator", "closure_reason")

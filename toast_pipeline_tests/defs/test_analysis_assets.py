@@ -11,6 +11,8 @@ from toast_pipeline.defs.analysis_assets import CLOSURE_SUMMARY_KEY, DAILY_TREND
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
 
+pytestmark = pytest.mark.e2e
+
 LOCATION = "185129"
 ANALYSIS = {CLOSURE_SUMMARY_KEY, DAILY_TRENDS_KEY}
 

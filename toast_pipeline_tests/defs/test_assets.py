@@ -22,12 +22,15 @@ from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.settings import LocationSettings
 from toast_pipeline.toast.specs import TABLE_SPECS
 from toast_pipeline_dev.sample import LEAN_ACCOUNT_FILES, SampleExport, generate_export
+from toast_pipeline_tests.helpers import expected_rows, real_rows, run_dates, truth
 from toast_pipeline_tests.warehouses import every_row
 
 LOCATION = "185129"
 START = date(2024, 4, 1)
 DAMAGED = date(2024, 4, 7)
 CHECK_KEY = dg.AssetCheckKey(BUSINESS_DAYS_KEY, CLOSURE_CHECK)
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
@@ -53,32 +56,6 @@ def job(server, sftp_source_factory, archive, warehouse) -> dg.JobDefinition:
         settings, source=sftp_source_factory(server), archive=archive, warehouse=warehouse
     )
     return definitions.resolve_job_def(DAILY_JOB)
-
-
-def truth(export: SampleExport, day: date):
-    return next(d for d in export.days if d.business_date == day)
-
-
-def run_dates(job, instance, first: date, last: date | None = None) -> dg.ExecuteInProcessResult:
-    if last is None:
-        return job.execute_in_process(
-            partition_key=first.isoformat(), instance=instance, raise_on_error=False
-        )
-    tags = {
-        "dagster/asset_partition_range_start": first.isoformat(),
-        "dagster/asset_partition_range_end": last.isoformat(),
-    }
-    return job.execute_in_process(tags=tags, instance=instance, raise_on_error=False)
-
-
-def real_rows(warehouse: Warehouse, day: date) -> dict[str, int]:
-    counts = {}
-    for spec in TABLE_SPECS:
-        counts[spec.table] = warehouse.query(
-            f"SELECT count(*) FROM {warehouse.table(spec.table)} "
-            f"WHERE business_date = DATE '{day}' AND NOT closure_indicator"
-        ).item()
-    return counts
 
 
 def marker_reasons(warehouse: Warehouse, day: date) -> dict[str, str]:
@@ -114,10 +91,6 @@ def check_statuses(instance: dg.DagsterInstance) -> dict[str, str]:
         for status, subset in state.subsets.items()
         for partition in subset.subset_value.get_partition_keys()
     }
-
-
-def expected_rows(export: SampleExport, day: date) -> dict[str, int]:
-    return {spec.table: truth(export, day).rows.get(spec.table, 0) for spec in TABLE_SPECS}
 
 
 def test_an_open_date_loads_exactly_with_a_passing_check(export, job, instance, warehouse):

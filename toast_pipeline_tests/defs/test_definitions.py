@@ -15,13 +15,16 @@ from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
 from toast_pipeline.defs.factories import archive_from_env, source_from_env
 from toast_pipeline.resources.archive import ArchiveExportSource, GCSRawArchive, LocalRawArchive
 from toast_pipeline.resources.sftp import SFTPExportSource
+from toast_pipeline.settings import LocationSettings
 from toast_pipeline.toast.specs import TABLE_SPECS
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 
 
 def test_definitions_validate_from_the_command_line(tmp_path):
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    """As on a fresh checkout: no TOAST_* variable set at all."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOAST_")}
+    env["DAGSTER_HOME"] = str(tmp_path)
     result = subprocess.run(
         [DAGSTER, "definitions", "validate", "-m", "toast_pipeline.definitions"],
         capture_output=True,
@@ -65,25 +68,82 @@ def test_the_archive_is_a_local_folder_unless_a_bucket_is_named():
 
 def test_the_source_is_the_sftp_server_unless_rebuilding_from_the_archive():
     archive = LocalRawArchive(path="raw")
-    assert isinstance(source_from_env({}, archive), SFTPExportSource)
-    assert source_from_env({"TOAST_SOURCE": "archive"}, archive) == ArchiveExportSource(
-        archive=archive
-    )
+
+    def source(env: dict[str, str]):
+        return source_from_env(LocationSettings.from_env(env), env, archive)
+
+    assert isinstance(source({}), SFTPExportSource)
+    location = {"TOAST_LOCATION_ID": "185129", "TOAST_START_DATE": "2024-04-01"}
+    assert source({"TOAST_SOURCE": "archive", **location}) == ArchiveExportSource(archive=archive)
     with pytest.raises(ValueError, match="TOAST_SOURCE must be 'sftp' or 'archive'"):
-        source_from_env({"TOAST_SOURCE": "s3"}, archive)
+        source({"TOAST_SOURCE": "s3"})
+
+
+def test_a_command_takes_the_server_from_the_environment_it_was_given():
+    env = {"TOAST_SFTP_HOST": "h", "TOAST_SFTP_USERNAME": "u", "TOAST_SFTP_PASSWORD": "p"}
+    env |= {"TOAST_LOCATION_ID": "185129", "TOAST_START_DATE": "2024-04-01"}
+    archive = LocalRawArchive(path="raw")
+    settings = LocationSettings.from_env(env)
+    source = source_from_env(settings, env, archive, bind_by_name=False)
+    assert (source.host, source.username, source.password) == ("h", "u", "p")
+    del env["TOAST_SFTP_USERNAME"]
+    with pytest.raises(ValueError, match="TOAST_SFTP_USERNAME is not set"):
+        source_from_env(settings, env, archive, bind_by_name=False)
+
+
+SERVER = "s-1234.server.transfer.us-east-1.amazonaws.com"
+
+
+def without_toast_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [k for k in os.environ if k.startswith("TOAST_")]:
+        monkeypatch.delenv(name)
 
 
 def test_the_new_folder_sensor_runs_only_when_there_is_a_server_to_watch(monkeypatch):
-    monkeypatch.delenv("TOAST_SFTP_HOST", raising=False)
+    without_toast_settings(monkeypatch)
+    monkeypatch.setenv("TOAST_LOCATION_ID", "185129")
+    monkeypatch.setenv("TOAST_START_DATE", "2024-04-01")
 
     def status() -> dg.DefaultSensorStatus:
         return defs().resolve_sensor_def("toast_new_folders").default_status
 
     assert status() == dg.DefaultSensorStatus.STOPPED
-    monkeypatch.setenv("TOAST_SFTP_HOST", "s-1234.server.transfer.us-east-1.amazonaws.com")
+    monkeypatch.setenv("TOAST_SFTP_HOST", SERVER)
     assert status() == dg.DefaultSensorStatus.RUNNING
     monkeypatch.setenv("TOAST_SOURCE", "archive")
     assert status() == dg.DefaultSensorStatus.STOPPED
+
+
+def test_with_no_server_configured_the_location_loads_but_starts_nothing(monkeypatch):
+    """A fresh checkout: `dagster dev` shows the location; nothing runs on its own, the job says
+    what to set, and the partitions (no start date given) hold only yesterday."""
+    without_toast_settings(monkeypatch)
+    definitions = defs()
+    schedule = definitions.resolve_schedule_def("toast_daily_safety_net")
+    sensor = definitions.resolve_sensor_def("toast_new_folders")
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    job = definitions.resolve_job_def(DAILY_JOB)
+    assert "set TOAST_SFTP_HOST, TOAST_SFTP_USERNAME, TOAST_LOCATION_ID and TOAST_START_DATE" in (
+        job.description
+    )
+    assert len(job.partitions_def.get_partition_keys()) == 1
+    monkeypatch.setenv("TOAST_SFTP_HOST", SERVER)
+    monkeypatch.setenv("TOAST_LOCATION_ID", "185129")
+    monkeypatch.setenv("TOAST_START_DATE", "2024-04-01")
+    configured = defs()
+    schedule = configured.resolve_schedule_def("toast_daily_safety_net")
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    assert "Nothing to load from" not in configured.resolve_job_def(DAILY_JOB).description
+
+
+def test_a_server_without_its_location_is_a_clear_error(monkeypatch):
+    without_toast_settings(monkeypatch)
+    monkeypatch.setenv("TOAST_SFTP_HOST", SERVER)
+    with pytest.raises(
+        ValueError, match="TOAST_LOCATION_ID .* and TOAST_START_DATE .* must be set"
+    ):
+        defs()
 
 
 def test_a_bad_start_date_is_a_clear_error(monkeypatch):
@@ -92,6 +152,7 @@ def test_a_bad_start_date_is_a_clear_error(monkeypatch):
         defs()
 
 
+@pytest.mark.e2e
 def test_one_date_materializes_from_the_dagster_command_line(tmp_path, sample_export, sample_env):
     database = sample_env["TOAST_DUCKDB_PATH"]
     env = {**os.environ, **sample_env}

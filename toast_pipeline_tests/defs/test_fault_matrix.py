@@ -31,8 +31,10 @@ from toast_pipeline.resources.source import FileTooLarge
 from toast_pipeline.settings import LocationSettings
 from toast_pipeline_dev.local_sftp import LocalSFTPServer, generate_keys, write_known_hosts
 from toast_pipeline_dev.sample import SampleExport, generate_export
-from toast_pipeline_tests.defs.test_assets import expected_rows, real_rows, run_dates
 from toast_pipeline_tests.faulty_sftp import Faults, read_journal, serve_faulty
+from toast_pipeline_tests.helpers import expected_rows, real_rows, run_dates
+
+pytestmark = pytest.mark.e2e
 
 LOCATION = "185129"
 START = date(2024, 5, 6)

@@ -2,7 +2,8 @@
 
 import os
 import shutil
-from datetime import date
+import time
+from datetime import date, timedelta
 
 import dagster as dg
 import pytest
@@ -12,8 +13,10 @@ from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, EXPECTED_FILES_KEY, FI
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.settings import LocationSettings
-from toast_pipeline.toast.arrivals import Listing
+from toast_pipeline.toast.arrivals import EXPECTED_FILES, QUIET_PERIOD, Listing
 from toast_pipeline_dev.sample import LEAN_ACCOUNT_FILES
+
+pytestmark = pytest.mark.e2e
 
 SETTINGS = LocationSettings(location_id="185129", start_date=date(2024, 4, 1))
 
@@ -76,13 +79,57 @@ def test_a_settled_folder_is_requested_once_and_again_when_redelivered(served):
     assert requests[0][1] != first_run_key
 
 
-def test_a_folder_still_missing_files_is_not_requested(served):
+def copy_written_ago(sample_folder, folder, names, ago: timedelta | None) -> None:
+    """Copy files into a folder as last written `ago` (None: when the sample export wrote them)."""
+    folder.mkdir(exist_ok=True)
+    for name in names:
+        if ago is None:
+            shutil.copy2(sample_folder / name, folder)
+        else:
+            shutil.copy(sample_folder / name, folder)
+            written = time.time() - ago.total_seconds()
+            os.utime(folder / name, (written, written))
+
+
+@pytest.mark.parametrize(
+    "ago",
+    [
+        # Past the quiet period, within the maximum wait: Toast may still be writing the folder.
+        pytest.param(timedelta(minutes=10), id="written-10-minutes-ago"),
+        # Past the maximum wait too: a run would accept the folder, only the sensor waits.
+        pytest.param(None, id="written-in-2024"),
+    ],
+)
+def test_a_folder_missing_an_expected_file_is_requested_only_once_it_comes(served, ago):
+    """The files are old enough for the quiet period: the missing file alone holds the date back."""
     location, source, sample = served
-    (location / "20240405").mkdir()
-    shutil.copy(sample / "20240404" / "OrderDetails.csv", location / "20240405")
+    folder, day = location / "20240405", sample / "20240404"
+    assert QUIET_PERIOD < timedelta(minutes=10) < SETTINGS.folder_max_wait
+    copy_written_ago(day, folder, sorted(EXPECTED_FILES - {"PaymentDetails.csv"}), ago)
+    requests, cursor = tick(source, None)
+    for _ in range(2):  # the second look and the next: the same listing, still not complete
+        requests, cursor = tick(source, cursor)
+        assert requests == []
+
+    copy_written_ago(day, folder, ["PaymentDetails.csv"], ago)
+    requests, cursor = tick(source, cursor)
+    assert requests == []  # the first look at the complete folder
+    requests, cursor = tick(source, cursor)
+    assert [key for key, _ in requests] == ["2024-04-05"]
+
+
+def test_a_complete_folder_just_written_is_requested_once_quiet(served):
+    location, source, sample = served
+    folder, day = location / "20240405", sample / "20240404"
+    copy_written_ago(day, folder, sorted(EXPECTED_FILES), timedelta(seconds=0))
     requests, cursor = tick(source, None)
     requests, cursor = tick(source, cursor)
-    assert requests == []
+    assert requests == []  # complete and steady across two looks, but written just now
+
+    copy_written_ago(day, folder, sorted(EXPECTED_FILES), timedelta(minutes=10))
+    requests, cursor = tick(source, cursor)
+    requests, cursor = tick(source, cursor)
+    assert [key for key, _ in requests] == ["2024-04-05"]
 
 
 def test_the_sensor_targets_the_daily_job(served):

@@ -20,6 +20,8 @@ from toast_pipeline.toast.baselines import (
 from toast_pipeline.toast.specs import TABLE_SPECS
 from toast_pipeline_dev.sample import generate_export
 
+pytestmark = pytest.mark.e2e
+
 LOCATION = "185129"
 START = date(2024, 4, 1)
 DAYS = 7

@@ -3,10 +3,13 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from toast_pipeline_dev.demo import DemoOptions, run_demo
 from toast_pipeline_dev.sample import SampleExport
+
+pytestmark = pytest.mark.e2e
 
 
 def test_demo_backfills_every_date_and_matches_the_ground_truth(tmp_path, monkeypatch):

@@ -87,6 +87,7 @@ def test_write_known_hosts_uses_bracketed_form_off_port_22(
     assert host_keys.lookup(name)["ssh-ed25519"] == paramiko.PKey.from_path(host_key)
 
 
+@pytest.mark.e2e
 def test_cli_prints_one_ready_line_and_exits_cleanly_on_sigterm(tmp_path: Path) -> None:
     host_key, _ = generate_keys(tmp_path / "keys")
     command = [sys.executable, "-m", "toast_pipeline_dev.local_sftp", "--root", str(tmp_path)]
@@ -109,12 +110,14 @@ def test_cli_prints_one_ready_line_and_exits_cleanly_on_sigterm(tmp_path: Path) 
     assert stdout == b""
 
 
+@pytest.mark.e2e
 def test_serve_reports_a_failed_start_with_the_server_stderr(tmp_path: Path) -> None:
     with pytest.raises(LocalSFTPError, match="--root is not a folder"):
         with serve(tmp_path / "missing", tmp_path / "keys"):
             pass
 
 
+@pytest.mark.e2e
 def test_serves_the_folder_as_the_root(sftp: paramiko.SFTPClient) -> None:
     assert sftp.listdir("/") == ["185129"]
     assert sftp.listdir(".") == ["185129"]
@@ -124,6 +127,7 @@ def test_serves_the_folder_as_the_root(sftp: paramiko.SFTPClient) -> None:
         assert handle.read() == CONTENT
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "path",
     ["..", "/..", "../root/185129", "/185129/../../outside.txt", "185129/20240404/escape.csv"],
@@ -152,6 +156,7 @@ CHANGES: dict[str, Callable[[paramiko.SFTPClient], object]] = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("change", CHANGES.values(), ids=CHANGES.keys())
 def test_refuses_every_change(
     sftp: paramiko.SFTPClient,
@@ -164,6 +169,7 @@ def test_refuses_every_change(
     assert (served.root / "185129/20240404/OrderDetails.csv").read_bytes() == CONTENT
 
 
+@pytest.mark.e2e
 def test_accepts_only_the_configured_user_with_its_key(served: LocalSFTPServer) -> None:
     with pytest.raises(paramiko.AuthenticationException):
         connect(served, username="someone-else", key_filename=str(served.client_key_path))
@@ -172,6 +178,7 @@ def test_accepts_only_the_configured_user_with_its_key(served: LocalSFTPServer) 
     assert refused.value.allowed_types == ["publickey"]
 
 
+@pytest.mark.e2e
 def test_offers_no_shell(served: LocalSFTPServer) -> None:
     with connect(served) as client, pytest.raises(paramiko.SSHException):
         client.exec_command("id")

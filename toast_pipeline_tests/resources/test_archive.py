@@ -49,7 +49,7 @@ def gcs_emulator() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(params=["local", "gcs"])
+@pytest.fixture(params=["local", pytest.param("gcs", marks=pytest.mark.e2e)])
 def store(request, tmp_path, monkeypatch) -> RawArchive:
     if request.param == "local":
         return LocalRawArchive(path=str(tmp_path / "raw"))

@@ -20,13 +20,14 @@ from toast_pipeline.settings import LocationSettings
 from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
 from toast_pipeline.toast.parse import frame_schema
 from toast_pipeline.toast.specs import Field, Kind
-from toast_pipeline_tests.resources.test_warehouse import DAY, LOCATION, day_tables
+from toast_pipeline_tests.helpers import DAY, LOCATION, day_tables
 
 
 def client(warehouse: BigQueryWarehouse) -> bigquery.Client:
     return bigquery.Client(project=warehouse.project)
 
 
+@pytest.mark.e2e
 def test_tables_are_typed_partitioned_and_clustered_and_views_exist(bigquery_warehouse):
     warehouse = bigquery_warehouse
     assert warehouse.migrate() == []
@@ -73,6 +74,7 @@ def test_tables_are_typed_partitioned_and_clustered_and_views_exist(bigquery_war
     assert {kinds[t] for t in WAREHOUSE_TABLES} == {"TABLE"}
 
 
+@pytest.mark.e2e
 def test_money_beyond_nine_decimals_is_bignumeric_and_reads_back_exactly(bigquery_warehouse):
     column = schema_field(Field("rate", Kind.MONEY, scale=12))
     assert (column.field_type, column.precision, column.scale) == ("BIGNUMERIC", 18, 12)
@@ -82,6 +84,7 @@ def test_money_beyond_nine_decimals_is_bignumeric_and_reads_back_exactly(bigquer
     assert value == Decimal("123456.123456789012")
 
 
+@pytest.mark.e2e
 def test_local_times_stay_wall_clock_times(bigquery_warehouse):
     warehouse = bigquery_warehouse
     tables = day_tables()
@@ -96,12 +99,13 @@ def test_local_times_stay_wall_clock_times(bigquery_warehouse):
     assert opened.item().isoformat() == "2024-04-04T23:59:30"
 
 
+@pytest.mark.e2e
 def test_staging_tables_are_gone_after_a_replace_and_after_a_failure(bigquery_warehouse):
     warehouse = bigquery_warehouse
     warehouse.replace_date(LOCATION, DAY, day_tables())
     broken = day_tables()
     broken["payment_details"] = pl.DataFrame({"no_such_column": [1]})
-    with pytest.raises(Exception, match="no_such_column"):
+    with pytest.raises(BadRequest, match="no_such_column"):
         warehouse.replace_date(LOCATION, DAY, broken)
     names = [
         t.table_id
@@ -110,6 +114,7 @@ def test_staging_tables_are_gone_after_a_replace_and_after_a_failure(bigquery_wa
     assert not [n for n in names if n.startswith("_staging_")]
 
 
+@pytest.mark.e2e
 def test_a_failure_inside_the_transaction_rolls_every_table_back(bigquery_warehouse_factory):
     """payment_details comes after order_details in the script; its insert fails at run time."""
     warehouse = bigquery_warehouse_factory()
@@ -147,7 +152,7 @@ def test_the_environment_selects_bigquery_and_binds_the_key_by_name(monkeypatch)
         "TOAST_BIGQUERY_LOCATION": "EU",
         "TOAST_GCP_CREDENTIALS": "c2VjcmV0LW5ldmVyLXNob3du",
     }
-    warehouse = warehouse_from_env(env)
+    warehouse = warehouse_from_env(LocationSettings.from_env(env), env)
     assert isinstance(warehouse, BigQueryWarehouse)
     assert (warehouse.project, warehouse.dataset, warehouse.location) == (
         "acme-data",
@@ -156,10 +161,21 @@ def test_the_environment_selects_bigquery_and_binds_the_key_by_name(monkeypatch)
     )
     assert warehouse.gcp_credentials == dg.EnvVar("TOAST_GCP_CREDENTIALS")
     assert "c2VjcmV0" not in repr(warehouse)
-    assert isinstance(warehouse_from_env({}), DuckDBWarehouse)
+    assert isinstance(warehouse_from_env(LocationSettings.from_env({}), {}), DuckDBWarehouse)
     assert LocationSettings.from_env(env).warehouse == "bigquery"
 
 
+def test_a_command_takes_the_key_from_the_environment_it_was_given():
+    env = {
+        "TOAST_WAREHOUSE": "bigquery",
+        "TOAST_BIGQUERY_PROJECT": "p",
+        "TOAST_GCP_CREDENTIALS": "k",
+    }
+    warehouse = warehouse_from_env(LocationSettings.from_env(env), env, bind_by_name=False)
+    assert warehouse.gcp_credentials == "k"
+
+
 def test_bigquery_without_a_project_is_a_clear_error():
+    env = {"TOAST_WAREHOUSE": "bigquery"}
     with pytest.raises(ValueError, match="TOAST_BIGQUERY_PROJECT"):
-        warehouse_from_env({"TOAST_WAREHOUSE": "bigquery"})
+        warehouse_from_env(LocationSettings.from_env(env), env)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import time
 import traceback
@@ -31,6 +30,7 @@ from toast_pipeline.resources.source import (
 )
 from toast_pipeline.toast.delivery import RemoteFile, is_safe_name
 from toast_pipeline_dev.local_sftp import LocalSFTPServer, generate_keys, serve, write_known_hosts
+from toast_pipeline_tests.helpers import free_port
 
 LOCATION = "185129"
 DAY = date(2024, 4, 4)
@@ -79,19 +79,15 @@ def fingerprint(private_key: Path) -> str:
     return paramiko.PKey.from_path(private_key).fingerprint
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # -- reading ---------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_lists_date_folders_only(source: SFTPExportSource) -> None:
     assert source.list_dates(LOCATION) == [date(2024, 4, 4), date(2024, 4, 5), date(2024, 4, 7)]
 
 
+@pytest.mark.e2e
 def test_lists_regular_files_with_sizes_and_utc_mtimes(source: SFTPExportSource) -> None:
     listing = source.list_files(LOCATION, DAY)
 
@@ -102,6 +98,7 @@ def test_lists_regular_files_with_sizes_and_utc_mtimes(source: SFTPExportSource)
     assert all(f.mtime.tzinfo is UTC for f in listing)
 
 
+@pytest.mark.e2e
 def test_fetches_every_csv_byte_for_byte(source: SFTPExportSource) -> None:
     delivery = source.fetch(LOCATION, DAY)
 
@@ -111,23 +108,27 @@ def test_fetches_every_csv_byte_for_byte(source: SFTPExportSource) -> None:
     assert len(delivery.listing) == 3
 
 
+@pytest.mark.e2e
 def test_fetches_only_the_named_files_that_exist(source: SFTPExportSource) -> None:
     delivery = source.fetch(LOCATION, DAY, names=["AccountingReport.xls", "TimeEntries.csv"])
 
     assert delivery.files == {"AccountingReport.xls": b"\xd0\xcf\x11\xe0"}
 
 
+@pytest.mark.e2e
 def test_a_missing_date_folder_is_an_outcome_not_an_error(source: SFTPExportSource) -> None:
     assert source.list_files(LOCATION, date(2024, 4, 6)) is None
     delivery = source.fetch(LOCATION, date(2024, 4, 6))
     assert (delivery.folder_found, delivery.files, delivery.listing) == (False, {}, [])
 
 
+@pytest.mark.e2e
 def test_a_missing_location_folder_is_an_error(source: SFTPExportSource) -> None:
     with pytest.raises(LocationNotFound, match="/999999"):
         source.list_dates("999999")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", ["../20240404", "/etc", "a/b", ""])
 def test_refuses_unsafe_names_from_the_caller(source: SFTPExportSource, name: str) -> None:
     with pytest.raises(ValueError, match="not a plain"):
@@ -161,6 +162,7 @@ def test_name_validator(name: str, safe: bool) -> None:
 # -- one connection ----------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_reuses_one_connection_across_calls(source: SFTPExportSource) -> None:
     source.list_dates(LOCATION)
     source.list_files(LOCATION, DAY)
@@ -173,6 +175,7 @@ def test_reuses_one_connection_across_calls(source: SFTPExportSource) -> None:
     assert source.connect_attempts == 2
 
 
+@pytest.mark.e2e
 def test_dagster_teardown_closes_the_connection(source: SFTPExportSource) -> None:
     with source.yield_for_execution(dg.build_init_resource_context()) as live:
         live.list_dates(LOCATION)
@@ -180,6 +183,7 @@ def test_dagster_teardown_closes_the_connection(source: SFTPExportSource) -> Non
     assert not live.is_connected
 
 
+@pytest.mark.e2e
 def test_works_as_a_resource_in_a_dagster_run(
     server: LocalSFTPServer, sftp_source_factory: SourceFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -194,6 +198,7 @@ def test_works_as_a_resource_in_a_dagster_run(
     assert result.output_for_node("delivered") == ["CheckDetails.csv", "OrderDetails.csv"]
 
 
+@pytest.mark.e2e
 def test_reconnects_after_the_server_restarts(
     export_root: Path, tmp_path: Path, sftp_source_factory: SourceFactory
 ) -> None:
@@ -205,6 +210,7 @@ def test_reconnects_after_the_server_restarts(
     assert source.connect_attempts == 2
 
 
+@pytest.mark.e2e
 def test_retries_transient_errors_then_names_the_host(
     server: LocalSFTPServer, sftp_source_factory: SourceFactory
 ) -> None:
@@ -255,6 +261,7 @@ def growing_file(export_root: Path) -> Iterator[Callable[[float], threading.Even
     folder.parent.rmdir()
 
 
+@pytest.mark.e2e
 def test_a_file_still_growing_is_retried_then_named(
     server: LocalSFTPServer, sftp_source_factory: SourceFactory, growing_file: Callable
 ) -> None:
@@ -266,6 +273,7 @@ def test_a_file_still_growing_is_retried_then_named(
     assert source.connect_attempts == 1
 
 
+@pytest.mark.e2e
 def test_a_file_that_stops_growing_is_read_on_retry(
     server: LocalSFTPServer,
     sftp_source_factory: SourceFactory,
@@ -286,6 +294,7 @@ def test_a_file_that_stops_growing_is_read_on_retry(
 # -- credentials -------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_a_wrong_key_fails_once_with_a_clear_message(
     server: LocalSFTPServer, sftp_source_factory: SourceFactory, tmp_path: Path
 ) -> None:
@@ -302,6 +311,7 @@ def test_a_wrong_key_fails_once_with_a_clear_message(
     )
 
 
+@pytest.mark.e2e
 def test_a_password_against_a_key_only_server_fails_without_leaking_it(
     server: LocalSFTPServer, sftp_source_factory: SourceFactory
 ) -> None:
@@ -315,6 +325,7 @@ def test_a_password_against_a_key_only_server_fails_without_leaking_it(
     assert not [text for text in shown if SECRET in text]
 
 
+@pytest.mark.e2e
 def test_needs_a_key_or_a_password(
     server: LocalSFTPServer, sftp_source_factory: SourceFactory
 ) -> None:
@@ -324,6 +335,7 @@ def test_needs_a_key_or_a_password(
             pass
 
 
+@pytest.mark.e2e
 def test_an_encrypted_key_needs_its_passphrase_which_is_never_shown(
     server: LocalSFTPServer, sftp_source_factory: SourceFactory, tmp_path: Path
 ) -> None:
@@ -352,6 +364,7 @@ def test_an_encrypted_key_needs_its_passphrase_which_is_never_shown(
 # -- host keys ---------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_an_unknown_host_is_refused_before_login(
     server: LocalSFTPServer, sftp_source_factory: SourceFactory, tmp_path: Path
 ) -> None:
@@ -368,6 +381,7 @@ def test_an_unknown_host_is_refused_before_login(
     assert source.connect_attempts == 1 and not source.is_connected
 
 
+@pytest.mark.e2e
 def test_a_changed_host_key_is_refused_with_both_fingerprints(
     server: LocalSFTPServer, sftp_source_factory: SourceFactory, tmp_path: Path
 ) -> None:
@@ -382,6 +396,7 @@ def test_a_changed_host_key_is_refused_with_both_fingerprints(
     assert source.connect_attempts == 1 and not source.is_connected
 
 
+@pytest.mark.e2e
 def test_the_opt_out_connects_and_warns(
     server: LocalSFTPServer,
     sftp_source_factory: SourceFactory,

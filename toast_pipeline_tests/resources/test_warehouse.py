@@ -16,28 +16,18 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
+from google.api_core.exceptions import BadRequest
 
 from toast_pipeline.definitions import DAILY_JOB, defs
 from toast_pipeline.defs.assets import TOAST_FILES, build_toast_assets
 from toast_pipeline.defs.factories import partitions_for
+from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse, WarehouseBusyError, _log
 from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.settings import LocationSettings
 from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES, build_day_load
 from toast_pipeline.toast.specs import TABLE_SPECS
-
-LOCATION = "185129"
-DAY = date(2024, 4, 4)
-
-
-def day_tables(day: date = DAY, orders: int = 12) -> dict[str, pl.DataFrame]:
-    rows = "".join(f"{day:%Y%m%d}{i},{i}.25,false\n" for i in range(orders))
-    files = {"OrderDetails.csv": ("Order Id,Amount,Voided\n" + rows).encode()}
-    files |= {name: b"" for name in ("CheckDetails.csv", "PaymentDetails.csv", "CashEntries.csv")}
-    load = build_day_load(
-        LOCATION, day, files, loaded_at=datetime.now(UTC), timezone="America/Chicago"
-    )
-    return load.tables
+from toast_pipeline_tests.helpers import DAY, LOCATION, day_tables
 
 
 @pytest.fixture
@@ -86,11 +76,15 @@ def test_money_and_types_are_exact_in_the_warehouse(duckdb_warehouse):
     assert types["loaded_at"] == "TIMESTAMP WITH TIME ZONE"
 
 
+# What each warehouse raises for a column its table does not have.
+UNKNOWN_COLUMN = {DuckDBWarehouse: duckdb.BinderException, BigQueryWarehouse: BadRequest}
+
+
 def test_a_failure_mid_replace_leaves_the_date_as_it_was(warehouse):
     warehouse.replace_date(LOCATION, DAY, day_tables(orders=12))
     broken = day_tables(orders=20)
     broken["payment_details"] = pl.DataFrame({"no_such_column": [1]})
-    with pytest.raises(Exception, match="no_such_column"):
+    with pytest.raises(UNKNOWN_COLUMN[type(warehouse)], match="no_such_column"):
         warehouse.replace_date(LOCATION, DAY, broken)
     assert warehouse.row_counts(LOCATION)["order_details"] == 12
 
@@ -217,6 +211,7 @@ def receive(pipe: Connection, process: multiprocessing.Process, timeout: float =
         raise AssertionError(f"child {process.pid} ended (exit code {process.exitcode})") from None
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("moment", "survivor"),
     [("inside", VERSION_A), ("after", VERSION_B)],
@@ -307,6 +302,7 @@ def _run_dates(env: dict[str, str], first: date, last: date, role: str, pipe: Co
     pipe.send(("done", result.success, errors))
 
 
+@pytest.mark.e2e
 def test_two_runs_writing_the_same_file_at_once_both_load_every_row_once(
     sample_export, sample_env, children
 ):

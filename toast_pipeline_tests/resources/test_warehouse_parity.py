@@ -27,6 +27,8 @@ from toast_pipeline_dev.local_bigquery import LocalBigQuery
 from toast_pipeline_dev.sample import SampleExport
 from toast_pipeline_tests.warehouses import WAREHOUSES
 
+pytestmark = pytest.mark.e2e
+
 LOADED_AT = datetime(2024, 4, 10, 6, 30, 15, 123456, tzinfo=UTC)
 
 
