@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 from datetime import date
 from pathlib import Path
 
-import dagster as dg
 from rich.console import Console
 
-from toast_pipeline.commands.cli import _date
+from toast_pipeline.commands.cli import iso_date, quiet_dagster_previews
 
 
 def parser() -> argparse.ArgumentParser:
@@ -25,7 +23,9 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--data-dir", type=Path, default=Path("data"), help="where everything is written"
     )
-    demo.add_argument("--start", type=_date, default=date(2024, 3, 1), help="first business date")
+    demo.add_argument(
+        "--start", type=iso_date, default=date(2024, 3, 1), help="first business date"
+    )
     demo.add_argument("--days", type=int, default=60, help="number of business dates")
     demo.add_argument("--seed", type=int, default=7, help="generator seed (same seed, same export)")
     demo.add_argument(
@@ -56,8 +56,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console()
-    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    quiet_dagster_previews()
     from toast_pipeline_dev.demo import DemoOptions, run_demo, serve_sample
 
     if args.command == "demo":

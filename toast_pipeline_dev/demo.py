@@ -56,6 +56,22 @@ def server_env(server: LocalSFTPServer, options: DemoOptions) -> dict[str, str]:
         "TOAST_SFTP_PRIVATE_KEY_PATH": str(server.client_key_path),
         "TOAST_SFTP_KNOWN_HOSTS": str(server.known_hosts_path),
         "TOAST_SFTP_ROOT": "/",
+        **demo_location_env(options),
+    }
+
+
+# Read by `make ui` when no location is configured, so the UI shows the demo's dates.
+UI_ENV_FILE = "location.env"
+
+
+def write_env_file(path: Path, env: Mapping[str, str]) -> None:
+    """Settings a shell can source (`. file`) before starting Dagster."""
+    path.write_text("".join(f"export {k}={v}\n" for k, v in env.items()))
+
+
+def demo_location_env(options: DemoOptions) -> dict[str, str]:
+    """The demo location's settings and where its data lives: what `make ui` needs to show it."""
+    return {
         "TOAST_LOCATION_ID": options.location_id,
         "TOAST_START_DATE": options.start.isoformat(),
         "TOAST_TIMEZONE": options.timezone,
@@ -124,6 +140,7 @@ def _load_and_compare(options: DemoOptions, console: Console, base_env: Mapping[
             console,
             env,
         )
+    write_env_file(options.data_dir / "demo" / UI_ENV_FILE, demo_location_env(options))
     log = json.loads((options.data_dir / "demo" / "backfill_log.json").read_text())
     failures = {
         day: o.get("error", o["status"])
@@ -224,9 +241,7 @@ def serve_sample(data_dir: Path, port: int, console: Console) -> int:
     )
     with serve(export.root, data_dir / "demo" / "keys", port=port) as server:
         env_file = data_dir / "demo" / "sftp.env"
-        env_file.write_text(
-            "".join(f"export {k}={v}\n" for k, v in server_env(server, options).items())
-        )
+        write_env_file(env_file, server_env(server, options))
         console.print(
             f"Serving {export.root} on {server.host}:{server.port}. In another shell:\n"
             f"  . {env_file} && make ui\n"

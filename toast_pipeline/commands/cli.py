@@ -16,7 +16,7 @@ from rich.console import Console
 from toast_pipeline.settings import LocationSettings, SettingsError
 
 
-def _date(text: str) -> date:
+def iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -38,12 +38,14 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="every date from the first to the last folder on the server",
     )
-    which.add_argument("--start-date", type=_date, help="first date of a range (with --end-date)")
-    which.add_argument("--dates", type=_date, nargs="+", metavar="DATE", help="these dates")
+    which.add_argument(
+        "--start-date", type=iso_date, help="first date of a range (with --end-date)"
+    )
+    which.add_argument("--dates", type=iso_date, nargs="+", metavar="DATE", help="these dates")
     which.add_argument(
         "--retry-failed", action="store_true", help="the failed dates of the last backfill"
     )
-    backfill.add_argument("--end-date", type=_date, help="last date of the range (inclusive)")
+    backfill.add_argument("--end-date", type=iso_date, help="last date of the range (inclusive)")
     backfill.add_argument("--dry-run", action="store_true", help="show what would run, run nothing")
     backfill.add_argument("--force", action="store_true", help="reload dates already loaded")
     backfill.add_argument(
@@ -75,12 +77,16 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def quiet_dagster_previews() -> None:
+    """Partition-aware checks are a Dagster preview; the docs say so once, not every command."""
+    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     console = Console()
-    # Partition-aware checks are a Dagster preview; say so once in the docs, not on every run.
-    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
+    quiet_dagster_previews()
     try:
         return run_command(args, console)
     except SettingsError as exc:

@@ -70,8 +70,13 @@ class ClosureRules:
 
     @property
     def span(self) -> tuple[int, int]:
-        """Days before and after a date whose facts its verdict may read."""
-        return self.lookback_days, self.max_missing_run + 1
+        """Days before and after a date whose facts its verdict may read.
+
+        After: a run of missing folders, which may also pass a week's usual closures, and the
+        day after it. The walk along a run stops at the span, so a verdict never reads a date
+        whose load would not re-judge it.
+        """
+        return self.lookback_days, self.max_missing_run + 1 + 7
 
     def as_metadata(self) -> dict[str, object]:
         return {
@@ -299,9 +304,15 @@ def _judge_missing(
             ClosureReason.NO_FILES, f"closed: no Toast files were delivered{why}", details
         )
     run, unexplained = [business_date], 1
-    for step in (-1, 1):
+    before, after_span = rules.span
+    for step, reach in ((-1, before), (1, after_span - 1)):
         d = business_date + timedelta(days=step)
-        while d in facts and facts[d].files_found == 0 and unexplained <= rules.max_missing_run:
+        while (
+            d in facts
+            and facts[d].files_found == 0
+            and unexplained <= rules.max_missing_run
+            and abs((d - business_date).days) <= reach
+        ):
             run.append(d)
             unexplained += not history.usually_closed(d.weekday())
             d += timedelta(days=step)

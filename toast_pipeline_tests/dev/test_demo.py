@@ -32,3 +32,8 @@ def test_demo_backfills_every_date_and_matches_the_ground_truth(tmp_path, monkey
     assert "✓ The warehouse matches the generator's ground truth" in text
     assert (tmp_path / "toast.duckdb").exists()
     assert (tmp_path / "demo" / "backfill_log.json").exists()
+    # What `make ui` sources so the UI shows the demo's location without a server configured.
+    ui_env = (tmp_path / "demo" / "location.env").read_text().splitlines()
+    assert "export TOAST_LOCATION_ID=185129" in ui_env
+    assert "export TOAST_START_DATE=2024-03-01" in ui_env
+    assert f"export TOAST_DUCKDB_PATH={tmp_path / 'toast.duckdb'}" in ui_env

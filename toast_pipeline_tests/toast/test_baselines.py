@@ -187,8 +187,8 @@ def test_rules_at_the_edge_of_their_range_are_kept(overrides):
     [
         pytest.param(ClosureRules(), 56, True, id="56-days-after-reads-it-in-its-lookback"),
         pytest.param(ClosureRules(), 57, False, id="57-days-after-is-past-the-lookback"),
-        pytest.param(ClosureRules(), -4, True, id="4-days-before-reads-it-after-a-missing-run"),
-        pytest.param(ClosureRules(), -5, False, id="5-days-before-reads-no-further"),
+        pytest.param(ClosureRules(), -11, True, id="11-days-before-reads-it-after-a-missing-run"),
+        pytest.param(ClosureRules(), -12, False, id="12-days-before-reads-no-further"),
         pytest.param(
             ClosureRules(lookback_weeks=1, max_missing_run=1), 7, True, id="1-week-7-days-after"
         ),
@@ -196,13 +196,13 @@ def test_rules_at_the_edge_of_their_range_are_kept(overrides):
             ClosureRules(lookback_weeks=1, max_missing_run=1), 8, False, id="1-week-8-days-after"
         ),
         pytest.param(
-            ClosureRules(lookback_weeks=1, max_missing_run=1), -2, True, id="run-of-1-2-days-before"
+            ClosureRules(lookback_weeks=1, max_missing_run=1), -9, True, id="run-of-1-9-days-before"
         ),
         pytest.param(
             ClosureRules(lookback_weeks=1, max_missing_run=1),
-            -3,
+            -10,
             False,
-            id="run-of-1-3-days-before",
+            id="run-of-1-10-days-before",
         ),
     ],
 )
@@ -714,6 +714,20 @@ def test_a_missing_folder_is_a_closure_only_when_something_explains_it(
     if pattern == "unscheduled":
         after = date.fromisoformat(verdict.details["missing_run"][1]) + timedelta(days=1)
         assert verdict.details["delivered_after"] == after.isoformat()
+
+
+def test_regression_a_missing_run_past_usual_closures_reads_only_dates_that_rejudge_it():
+    """Thursdays and Sundays usually closed; Wednesday to Sunday missing, Monday delivered. The
+    run passes both usual closures, so its verdict reads Monday; loading Monday must re-judge it,
+    or the verdict would depend on the order the dates were loaded in."""
+    usual = on((6, 13, 20, 3, 10, 17), MISSING)
+    facts = weeks([day()] * 3) | usual | on((-1, -2, -3, -4), MISSING)
+    monday = DAY + timedelta(days=5)
+    assert verdict_for(facts, MISSING).reason is ClosureReason.DELIVERY_GAP
+    closed = verdict_for(facts | {monday: day()}, MISSING)
+    assert closed.reason is ClosureReason.NO_FILES, closed.explanation
+    assert closed.details["delivered_after"] == monday.isoformat()
+    assert DAY in affected_dates([monday], [DAY, monday], ClosureRules())
 
 
 @pytest.mark.parametrize(
