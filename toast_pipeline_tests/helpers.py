@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from datetime import UTC, date, datetime
@@ -97,3 +98,21 @@ def real_rows(warehouse: Warehouse, day: date) -> dict[str, int]:
             f"WHERE business_date = DATE '{day}' AND NOT closure_indicator"
         ).item()
     return counts
+
+
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+
+
+def materialize_from_the_command_line(
+    partition: str, env: dict[str, str], cwd: Path, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """`dagster asset materialize` of every Toast table for one date, as a user would type it."""
+    return subprocess.run(
+        [DAGSTER, "asset", "materialize", "-m", "toast_pipeline.definitions"]
+        + ["--select", "key:toast/*", "--partition", partition],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+    )

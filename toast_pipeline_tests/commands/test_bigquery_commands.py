@@ -12,9 +12,8 @@ import pytest
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline_dev.__main__ import parser
 from toast_pipeline_dev.sample import SampleExport
+from toast_pipeline_tests.helpers import materialize_from_the_command_line
 from toast_pipeline_tests.warehouses import REPO
-
-DAGSTER = str(Path(sys.executable).parent / "dagster")
 
 
 @pytest.mark.e2e
@@ -55,24 +54,7 @@ def test_one_date_materializes_into_bigquery_from_the_dagster_command_line(
 ):
     dataset = f"cli_{uuid.uuid4().hex[:8]}"
     env = {**os.environ, **sample_env, **bigquery_emulator.warehouse_env(dataset)}
-    result = subprocess.run(
-        [
-            DAGSTER,
-            "asset",
-            "materialize",
-            "-m",
-            "toast_pipeline.definitions",
-            "--select",
-            "key:toast/*",
-            "--partition",
-            "2024-04-04",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=300,
-    )
+    result = materialize_from_the_command_line("2024-04-04", env, tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     truth = next(d for d in sample_export.days if d.business_date.isoformat() == "2024-04-04")
     warehouse = BigQueryWarehouse(project=bigquery_emulator.project, dataset=dataset)

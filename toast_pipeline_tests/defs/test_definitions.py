@@ -2,8 +2,6 @@
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -17,8 +15,7 @@ from toast_pipeline.resources.archive import ArchiveExportSource, GCSRawArchive,
 from toast_pipeline.resources.sftp import SFTPExportSource
 from toast_pipeline.settings import LocationSettings
 from toast_pipeline.toast.specs import TABLE_SPECS
-
-DAGSTER = str(Path(sys.executable).parent / "dagster")
+from toast_pipeline_tests.helpers import DAGSTER, materialize_from_the_command_line
 
 
 def test_definitions_validate_from_the_command_line(tmp_path):
@@ -156,24 +153,7 @@ def test_a_bad_start_date_is_a_clear_error(monkeypatch):
 def test_one_date_materializes_from_the_dagster_command_line(tmp_path, sample_export, sample_env):
     database = sample_env["TOAST_DUCKDB_PATH"]
     env = {**os.environ, **sample_env}
-    result = subprocess.run(
-        [
-            DAGSTER,
-            "asset",
-            "materialize",
-            "-m",
-            "toast_pipeline.definitions",
-            "--select",
-            "key:toast/*",
-            "--partition",
-            "2024-04-04",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=180,
-    )
+    result = materialize_from_the_command_line("2024-04-04", env, tmp_path, timeout=180)
     assert result.returncode == 0, result.stderr[-3000:]
     truth = next(d for d in sample_export.days if d.business_date.isoformat() == "2024-04-04")
     with duckdb.connect(str(database), read_only=True) as conn:
