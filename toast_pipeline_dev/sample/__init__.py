@@ -3,7 +3,9 @@
 The demo, the tests and the benchmark need exports that behave like the real thing (closed days
 delivered in all the ways Toast delivers them, header drift, damaged files) while still knowing
 exactly what each day contained. `generate_export` writes `root/<location>/<YYYYMMDD>/*.csv` and
-returns a `SampleExport` whose manifest is that truth.
+returns a `SampleExport` whose manifest is that truth. `generate_group` writes a restaurant
+group: one such folder per store under one root, the stores differing in size, menu, closing days,
+time zone and files, with a `SampleGroup` as their truth.
 
 Every date draws from its own seeded random streams (one for the day's plan, one for its sales,
 one for its quirks), so a date's files depend only on the seed, the location and the date: a
@@ -22,11 +24,13 @@ Where each part lives:
 
 - `export`: `generate_export`, the options it checks, the account's files;
 - `manifest`: `SampleExport` and `SampleDay`, the truth and its JSON;
+- `group`: `generate_group`, `GroupLocation`, `SampleGroup` and the two-store `DEMO_GROUP`;
 - `business_calendar`: which dates close and how a closed date is delivered, open-day volume,
   the per-date random streams;
 - `day_folder`: one date's folder written and stamped;
 - `restaurant`: the restaurant's fixed facts (location, tax, staff, regulars);
-- `menu_items` and `menu`: what the menu lists, and its placements and IDs;
+- `menu_items` and `menu`: what the menu lists, and its placements and IDs; `MENUS`, the part
+  of it a store lists (the full menu or the café's);
 - `sales`: a day's orders, checks and item lines; `sales_tables`: OrderDetails, CheckDetails,
   PaymentDetails and ItemSelectionDetails; `cash_and_kitchen`: CashEntries and KitchenTimings;
   `all_items_report`: the product-mix report;
@@ -52,7 +56,14 @@ from toast_pipeline_dev.sample.export import (
     LEAN_ACCOUNT_OMITS,
     generate_export,
 )
+from toast_pipeline_dev.sample.group import (
+    DEMO_GROUP,
+    GroupLocation,
+    SampleGroup,
+    generate_group,
+)
 from toast_pipeline_dev.sample.manifest import SampleDay, SampleExport
+from toast_pipeline_dev.sample.menu import MENUS
 from toast_pipeline_dev.sample.other_files import IGNORED_FILES
 from toast_pipeline_dev.sample.quirks import QUIRK_KINDS
 
@@ -63,15 +74,20 @@ __all__ = [
     "CLOSURE_KINDS",
     "DAMAGEABLE_FILES",
     "DAMAGE_KINDS",
+    "DEMO_GROUP",
     "DELIVERIES",
+    "GroupLocation",
     "IGNORED_FILES",
     "LEAN_ACCOUNT_FILES",
     "LEAN_ACCOUNT_OMITS",
+    "MENUS",
     "OPEN_DELIVERY",
     "QUIRK_KINDS",
     "REQUESTABLE_DELIVERIES",
     "SampleDay",
     "SampleExport",
+    "SampleGroup",
     "generate_export",
+    "generate_group",
     "main",
 ]

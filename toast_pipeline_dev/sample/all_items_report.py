@@ -17,7 +17,13 @@ import polars as pl
 from toast_pipeline.toast.all_items import GRAND_TOTAL_MENU
 from toast_pipeline.toast.specs import ALL_ITEMS_REPORT
 from toast_pipeline_dev.sample.formats import cents_text, java_double
-from toast_pipeline_dev.sample.menu import GROUP_IDS, MENU_LAYOUT, OPEN_GROUP_IDS, PLACEMENTS
+from toast_pipeline_dev.sample.menu import (
+    FULL_MENU,
+    GROUP_IDS,
+    OPEN_GROUP_IDS,
+    PLACEMENTS,
+    MenuSelection,
+)
 from toast_pipeline_dev.sample.menu_items import (
     GIFT_CARDS_MENU,
     OPEN_ITEM_ITEM_ID,
@@ -137,7 +143,9 @@ def _figures(
     )
 
 
-def all_items_report(items: pl.DataFrame | None) -> pl.DataFrame:
+def all_items_report(
+    items: pl.DataFrame | None, selection: MenuSelection = FULL_MENU
+) -> pl.DataFrame:
     """Toast's product mix as it writes it: the grand total (`ALL MENUS`), then per menu its total
     row, and per group a group row followed by every item on it, sold or not.
 
@@ -145,7 +153,7 @@ def all_items_report(items: pl.DataFrame | None) -> pl.DataFrame:
     open item (typed in by a server) is listed under Open Items only when it sold, with Master ID
     -1 and a synthetic Item ID. `Net Amount` adds up the same at every level."""
     if items is None:
-        return zero_report()
+        return zero_report(selection)
     tallies: dict[object, _Tally] = {}
     total = _Tally()
     columns = items.select("menu_index", "qty", "gross", "discount", "voided", "order")
@@ -173,7 +181,7 @@ def all_items_report(items: pl.DataFrame | None) -> pl.DataFrame:
             *_figures(0, total, [], group_rounding=False),
         )
     ]
-    for menu, groups in MENU_LAYOUT.items():
+    for menu, groups in selection.layout.items():
         menu_tally = tallies.get((menu,), _Tally())
         if menu == GIFT_CARDS_MENU:
             rows.append(("", "", "", menu, "", "", "", "", *_GIFT_CARDS_MENU_FIGURES))
@@ -247,7 +255,7 @@ def _report_frame(rows: Sequence[Sequence[str]]) -> pl.DataFrame:
 
 
 @functools.cache
-def zero_report() -> pl.DataFrame:
+def zero_report(selection: MenuSelection = FULL_MENU) -> pl.DataFrame:
     """A day without sales: the whole menu, every figure zero (built once, the same every day)."""
     return all_items_report(
         pl.DataFrame(
@@ -259,5 +267,6 @@ def zero_report() -> pl.DataFrame:
                 "voided": pl.Boolean,
                 "order": pl.Int64,
             }
-        )
+        ),
+        selection,
     )

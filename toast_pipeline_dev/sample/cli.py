@@ -1,4 +1,7 @@
-"""`python -m toast_pipeline_dev.sample OUT_DIR`: an export and its manifest, from the shell."""
+"""`python -m toast_pipeline_dev.sample OUT_DIR`: an export and its manifest, from the shell.
+
+With `--group` it writes the two-store demo group (`DEMO_GROUP`) and the group's manifest.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from toast_pipeline_dev.sample.export import LEAN_ACCOUNT_FILES, generate_export
+from toast_pipeline_dev.sample.group import DEMO_GROUP, generate_group
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -36,11 +40,19 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="an account configured without CheckDetails, CashEntries and KitchenTimings",
     )
+    parser.add_argument(
+        "--group",
+        action="store_true",
+        help="write the demo restaurant group instead (one folder per store; only --days, "
+        "--start and --seed apply)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse_args(argv)
+    if args.group:
+        return _write_group(args)
     export = generate_export(
         args.out_dir,
         location_id=args.location_id,
@@ -61,4 +73,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"{len(export.days)} business dates ({closed} closed) in {export.location_dir}; see {manifest}"
     )
+    return 0
+
+
+def _write_group(args: argparse.Namespace) -> int:
+    group = generate_group(
+        args.out_dir, DEMO_GROUP, start=args.start, days=args.days, seed=args.seed
+    )
+    manifest = args.out_dir / "manifest.json"
+    group.write_manifest(manifest)
+    for location, export in zip(group.locations, group.exports):
+        closed = sum(d.status == "closed" for d in export.days)
+        print(
+            f"{location.name}: {len(export.days)} business dates ({closed} closed) "
+            f"in {export.location_dir}"
+        )
+    print(f"see {manifest}")
     return 0

@@ -9,6 +9,7 @@ stamped with a time within the hour after the next morning's closeout, as Toast 
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -30,9 +31,10 @@ from toast_pipeline_dev.sample.cash_and_kitchen import cash_entries
 from toast_pipeline_dev.sample.damage import Damage, apply_damage, choose_damage, marker_bytes
 from toast_pipeline_dev.sample.formats import csv_bytes, render
 from toast_pipeline_dev.sample.manifest import SampleDay
+from toast_pipeline_dev.sample.menu import FULL_MENU, MenuSelection
 from toast_pipeline_dev.sample.other_files import time_entries, write_other_files
 from toast_pipeline_dev.sample.quirks import FileShape, choose_quirks, reshape
-from toast_pipeline_dev.sample.restaurant import CLOSEOUT_HOUR
+from toast_pipeline_dev.sample.restaurant import CLOSEOUT_HOUR, LOCATION_CODE, LOCATION_NAME
 from toast_pipeline_dev.sample.sales import day_sales
 
 
@@ -47,19 +49,25 @@ class DayWriter:
         quirks: bool,
         quirk_rate: float,
         specs: Sequence[TableSpec] = TABLE_SPECS,
+        selection: MenuSelection = FULL_MENU,
+        location_name: str = LOCATION_NAME,
+        location_code: str = LOCATION_CODE,
     ) -> None:
         self.folder, self.streams, self.zone = folder, streams, zone
         self.quirks, self.quirk_rate = quirks, quirk_rate
         self.specs = tuple(specs)  # the files this account is configured to receive
+        self.selection = selection
+        self.location_name, self.location_code = location_name, location_code
 
     def open_day(
         self, business_date: date, orders_per_day: int, damage_kind: str | None, volume: float = 1.0
     ) -> SampleDay:
         plan = self.streams.plan
         n_orders = open_orders(plan, business_date, orders_per_day, volume)
-        sales = day_sales(self.streams.sales, business_date, n_orders)
+        sales = day_sales(self.streams.sales, business_date, n_orders, selection=self.selection)
         tables = dict(sales.tables)
         tables[CASH_ENTRIES.table] = cash_entries(self.streams.sales, business_date)
+        tables = {table: self._located(frame) for table, frame in tables.items()}
         damage = choose_damage(plan, damage_kind, tables, self.specs) if damage_kind else None
         shapes, quirks = self._quirks(exclude=damage.file if damage else None)
         rows, line = {}, None
@@ -70,8 +78,8 @@ class DayWriter:
             line = self._write_table(spec, frame, shape, file_damage) or line
             rows[spec.table] = frame.height
         files = [s.file_name for s in self.specs]
-        shifts = time_entries(self.streams.sales, business_date)
-        files += write_other_files(self.folder, plan, business_date, sales.modifiers, shifts)
+        shifts = self._located(time_entries(self.streams.sales, business_date))
+        files += self._other_files(plan, business_date, sales.modifiers, shifts)
         self._stamp_times(business_date)
         return SampleDay(
             business_date=business_date,
@@ -97,12 +105,14 @@ class DayWriter:
             return SampleDay(business_date, "closed", closure_kind, delivery)
         own = {s.table for s in self.specs}
         empty = {s.table: pl.DataFrame() for s in self.specs}
-        empty[ALL_ITEMS_REPORT.table] = zero_report()
+        empty[ALL_ITEMS_REPORT.table] = zero_report(self.selection)
         modifiers = None
         if delivery == "header_only":
             tables = empty
         elif delivery == CATERING_DELIVERY:
-            sales = day_sales(self.streams.sales, business_date, 1, catering=True)
+            sales = day_sales(
+                self.streams.sales, business_date, 1, catering=True, selection=self.selection
+            )
             tables = {**empty, **sales.tables}
             orders, net_cents, modifiers = sales.orders, sales.net_cents, sales.modifiers
         elif delivery == "stray_rows":
@@ -112,7 +122,9 @@ class DayWriter:
                     self.streams.sales, business_date, stray=True
                 )
             else:
-                sales = day_sales(self.streams.sales, business_date, 1, small=True)
+                sales = day_sales(
+                    self.streams.sales, business_date, 1, small=True, selection=self.selection
+                )
                 tables.update(sales.tables)
                 orders, net_cents, modifiers = sales.orders, sales.net_cents, sales.modifiers
         else:
@@ -123,13 +135,14 @@ class DayWriter:
                 tables[CASH_ENTRIES.table] = cash_entries(
                     self.streams.sales, business_date, stray=True
                 )
+        tables = {table: self._located(frame) for table, frame in tables.items()}
         rows = {}
         for spec in self.specs:
             if spec.table in tables:
                 self._write_table(spec, tables[spec.table], FileShape(), None)
                 rows[spec.table] = tables[spec.table].height
         files = [s.file_name for s in self.specs if s.table in tables]
-        files += write_other_files(self.folder, plan, business_date, modifiers, None)
+        files += self._other_files(plan, business_date, modifiers, None)
         self._stamp_times(business_date)
         return SampleDay(
             business_date=business_date,
@@ -140,6 +153,32 @@ class DayWriter:
             orders=orders,
             net_sales=_dollars(net_cents),
             files=sorted(files),
+        )
+
+    def _located(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The store's own name and code in the columns Toast fills with them."""
+        values = {"Location": self.location_name, "Location Code": self.location_code}
+        return frame.with_columns(
+            pl.lit(value, pl.String).alias(column)
+            for column, value in values.items()
+            if column in frame.columns
+        )
+
+    def _other_files(
+        self,
+        plan: random.Random,
+        business_date: date,
+        modifiers: pl.DataFrame | None,
+        shifts: pl.DataFrame | None,
+    ) -> list[str]:
+        return write_other_files(
+            self.folder,
+            plan,
+            business_date,
+            None if modifiers is None else self._located(modifiers),
+            shifts,
+            selection=self.selection,
+            location_name=self.location_name,
         )
 
     def _quirks(self, exclude: str | None) -> tuple[dict[str, FileShape], list[str]]:

@@ -22,6 +22,8 @@ from toast_pipeline_dev.sample.business_calendar import (
 from toast_pipeline_dev.sample.damage import DAMAGE_KINDS, DAMAGEABLE_FILES
 from toast_pipeline_dev.sample.day_folder import DayWriter
 from toast_pipeline_dev.sample.manifest import SampleExport
+from toast_pipeline_dev.sample.menu import MENUS
+from toast_pipeline_dev.sample.restaurant import LOCATION_CODE, LOCATION_NAME
 
 # An account configured without these three never receives them (a real account's folders held
 # only the other four of the seven, plus the files `other_files` writes).
@@ -49,6 +51,9 @@ def generate_export(
     closure_deliveries: Mapping[date, str] | None = None,
     volume_factors: Mapping[date, float] | None = None,
     account_files: Collection[str] | None = None,
+    location_name: str = LOCATION_NAME,
+    location_code: str = LOCATION_CODE,
+    menu: str = "full",
 ) -> SampleExport:
     """Write `days` business dates from `start` under `root/<location_id>/` and return the truth.
 
@@ -59,7 +64,10 @@ def generate_export(
     exports can hold slow days the caller knows about; it replaces the generator's own random slow
     day on that date. `account_files` are the Toast files this account is configured to receive
     (file names, default all seven; `LEAN_ACCOUNT_FILES` is an account without CheckDetails,
-    CashEntries and KitchenTimings): the others are never written, on any date. The same
+    CashEntries and KitchenTimings): the others are never written, on any date.
+    `location_name` and `location_code` fill the files' `Location` and `Location Code` columns, so
+    stores of one group can be told apart; `menu` names the part of the menu the store lists
+    (`"full"`, or `"cafe"`: no bar, dinner plates, happy hour or holiday menu). The same
     arguments give the same bytes.
     """
     damaged = dict(damaged_dates or {})
@@ -70,6 +78,8 @@ def generate_export(
     )
     if any(f <= 0 for f in factors.values()):
         raise ValueError(f"volume_factors must be positive, got {sorted(factors.values())}")
+    if menu not in MENUS:
+        raise ValueError(f"unknown menu {menu!r}; expected one of {sorted(MENUS)}")
     specs = _account_specs(account_files, damaged)
     zone = ZoneInfo(timezone)
     location_dir = Path(root) / location_id
@@ -95,7 +105,17 @@ def generate_export(
             random_closure_rate=random_closure_rate,
         )
         folder = location_dir / business_date.strftime("%Y%m%d")
-        writer = DayWriter(folder, streams, zone, quirks, quirk_rate, specs)
+        writer = DayWriter(
+            folder,
+            streams,
+            zone,
+            quirks,
+            quirk_rate,
+            specs,
+            MENUS[menu],
+            location_name,
+            location_code,
+        )
         if closure_kind is None:
             day = writer.open_day(
                 business_date,

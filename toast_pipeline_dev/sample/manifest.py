@@ -101,22 +101,29 @@ class SampleExport:
     def write_manifest(self, path: Path) -> None:
         """JSON truth; `root` is stored relative to the manifest so the pair can be moved."""
         path = Path(path)
-        root = Path(os.path.relpath(self.root.resolve(), path.parent.resolve()))
-        data = {
-            "location_id": self.location_id,
-            "root": root.as_posix(),
-            "timezone": self.timezone,
-            "days": [d.to_json() for d in self.days],
-        }
+        data = self.to_json(path.parent)
         path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
     @classmethod
     def read_manifest(cls, path: Path) -> SampleExport:
         path = Path(path)
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls.from_json(json.loads(path.read_text(encoding="utf-8")), path.parent)
+
+    def to_json(self, base: Path) -> dict:
+        """The truth as JSON, `root` relative to `base` (the folder the manifest is written to)."""
+        root = Path(os.path.relpath(self.root.resolve(), Path(base).resolve()))
+        return {
+            "location_id": self.location_id,
+            "root": root.as_posix(),
+            "timezone": self.timezone,
+            "days": [d.to_json() for d in self.days],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping, base: Path) -> SampleExport:
         return cls(
             location_id=data["location_id"],
-            root=(path.parent / data["root"]).resolve(),
+            root=(Path(base) / data["root"]).resolve(),
             days=[SampleDay.from_json(d) for d in data["days"]],
             timezone=data["timezone"],
         )

@@ -250,3 +250,62 @@ MENU_FRAME = pl.DataFrame(
         "isd_menu": pl.String,
     },
 )
+
+
+@dataclass(frozen=True, eq=False)
+class MenuSelection:
+    """The part of the menu one location lists and sells: its report layout and what orders draw.
+
+    Placement indices stay those of `PLACEMENTS`, so a location on a smaller menu keeps the
+    items' IDs and every table built from `MENU_FRAME`; only what is listed and sold changes.
+    """
+
+    name: str
+    layout: dict[str, dict[str, list[int]]]
+    ordinary: tuple[int, ...]
+    ordinary_cum_weights: tuple[float, ...]
+    catering: tuple[int, ...]
+    small: tuple[int, ...]
+
+
+def _select_menu(
+    name: str, omit_menus: tuple[str, ...], omit_groups: tuple[tuple[str, str], ...]
+) -> MenuSelection:
+    def kept(menu: str, group: str) -> bool:
+        return menu not in omit_menus and (menu, group) not in omit_groups
+
+    layout = {
+        menu: {group: list(members) for group, members in groups.items() if kept(menu, group)}
+        for menu, groups in MENU_LAYOUT.items()
+        if menu not in omit_menus
+    }
+    listed = {k for groups in layout.values() for members in groups.values() for k in members}
+    ordinary = tuple(i for i in ORDINARY_PLACEMENTS if i in listed)
+    return MenuSelection(
+        name,
+        layout,
+        ordinary,
+        tuple(itertools.accumulate(PLACEMENTS[i].weight for i in ordinary)),
+        tuple(i for i in CATERING_PLACEMENTS if i in listed),
+        tuple(i for i in SMALL_ITEMS if i in listed),
+    )
+
+
+FULL_MENU = MenuSelection(
+    "full", MENU_LAYOUT, ORDINARY_PLACEMENTS, ORDINARY_CUM_WEIGHTS, CATERING_PLACEMENTS, SMALL_ITEMS
+)
+# A daytime café under the same owner: no bar, no dinner plates, no happy hour or holiday menu.
+CAFE_MENU = _select_menu(
+    "cafe",
+    ("Happy Hour", "Holiday Specials"),
+    (
+        ("Food", "Entrees"),
+        ("Drinks", "Beer"),
+        ("Drinks", "Wine"),
+        ("Drinks", "Cocktails"),
+        ("Drinks", "Whiskey"),
+        ("Drinks", "Tequila & Mezcal"),
+        ("Online Ordering", "Entrees (OL)"),
+    ),
+)
+MENUS = {m.name: m for m in (FULL_MENU, CAFE_MENU)}

@@ -8,6 +8,7 @@ that listing a folder meets them and loading a date must step over them.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections.abc import Sequence
@@ -19,7 +20,13 @@ import polars as pl
 from toast_pipeline_dev.sample.formats import TIMESTAMP_FORMAT, cents_text, csv_bytes, fixed_text
 from toast_pipeline_dev.sample.frames import at, take
 from toast_pipeline_dev.sample.ids import daily_ids, guid, static_id
-from toast_pipeline_dev.sample.menu import MENU_LAYOUT, MODIFIER_IDS, OPTION_GROUP_IDS, PLACEMENTS
+from toast_pipeline_dev.sample.menu import (
+    FULL_MENU,
+    MODIFIER_IDS,
+    OPTION_GROUP_IDS,
+    PLACEMENTS,
+    MenuSelection,
+)
 from toast_pipeline_dev.sample.menu_items import MODIFIER_GROUPS
 from toast_pipeline_dev.sample.restaurant import (
     JOB_GUIDS,
@@ -230,7 +237,7 @@ def time_entries(rng: random.Random, business_date: date) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={h: pl.String for h in TIME_ENTRY_HEADERS})
 
 
-def accounting_report(business_date: date) -> bytes:
+def accounting_report(business_date: date, location_name: str = LOCATION_NAME) -> bytes:
     """AccountingReport.xls: an OLE2 compound file (the pipeline never reads it); a header sector
     with the OLE2 signature and a few sectors of content."""
     header = bytearray(512)
@@ -241,43 +248,47 @@ def accounting_report(business_date: date) -> bytes:
     header[30:32] = (9).to_bytes(2, "little")  # sector shift
     header[32:34] = (6).to_bytes(2, "little")  # mini sector shift
     header[76:512] = b"\xff" * 436  # unused DIFAT entries
-    body = f"Accounting report {business_date:%m/%d/%Y} {LOCATION_NAME}".encode().ljust(
+    body = f"Accounting report {business_date:%m/%d/%Y} {location_name}".encode().ljust(
         1024, b"\x00"
     )
     return bytes(header) + body
 
 
-def menu_export(rng: random.Random) -> tuple[str, bytes]:
+def menu_export(
+    rng: random.Random, selection: MenuSelection = FULL_MENU, location_name: str = LOCATION_NAME
+) -> tuple[str, bytes]:
     """MenuExport_<guid>.json: the menu as JSON (Toast adds one on days the menu was published)."""
-    return f"{MENU_EXPORT_PREFIX}{guid(rng)}.json", _MENU_JSON
+    return f"{MENU_EXPORT_PREFIX}{guid(rng)}.json", _menu_json(selection, location_name)
 
 
-_MENU_JSON = json.dumps(
-    {
-        "restaurant": LOCATION_NAME,
-        "menus": [
-            {
-                "name": menu,
-                "groups": [
-                    {
-                        "name": group,
-                        "items": [
-                            {
-                                "name": PLACEMENTS[k].name,
-                                "itemId": str(PLACEMENTS[k].item_id),
-                                "price": PLACEMENTS[k].price / 100,
-                            }
-                            for k in members
-                        ],
-                    }
-                    for group, members in groups.items()
-                ],
-            }
-            for menu, groups in MENU_LAYOUT.items()
-        ],
-    },
-    ensure_ascii=False,
-).encode("utf-8")
+@functools.cache
+def _menu_json(selection: MenuSelection, location_name: str) -> bytes:
+    return json.dumps(
+        {
+            "restaurant": location_name,
+            "menus": [
+                {
+                    "name": menu,
+                    "groups": [
+                        {
+                            "name": group,
+                            "items": [
+                                {
+                                    "name": PLACEMENTS[k].name,
+                                    "itemId": str(PLACEMENTS[k].item_id),
+                                    "price": PLACEMENTS[k].price / 100,
+                                }
+                                for k in members
+                            ],
+                        }
+                        for group, members in groups.items()
+                    ],
+                }
+                for menu, groups in selection.layout.items()
+            ],
+        },
+        ensure_ascii=False,
+    ).encode("utf-8")
 
 
 def write_other_files(
@@ -286,6 +297,9 @@ def write_other_files(
     business_date: date,
     modifiers: pl.DataFrame | None,
     shifts: pl.DataFrame | None,
+    *,
+    selection: MenuSelection = FULL_MENU,
+    location_name: str = LOCATION_NAME,
 ) -> list[str]:
     """Write the files beside the seven into `folder` and return their names: modifiers and time
     entries (header only without sales or shifts), the accounting workbook, now and then the menu
@@ -298,10 +312,10 @@ def write_other_files(
     (folder / modifiers_name).write_bytes(csv_bytes(chosen))
     entries = empty_entries if shifts is None else shifts
     (folder / time_entries_name).write_bytes(csv_bytes(entries))
-    (folder / accounting_name).write_bytes(accounting_report(business_date))
+    (folder / accounting_name).write_bytes(accounting_report(business_date, location_name))
     written = [modifiers_name, time_entries_name, accounting_name]
     if plan.random() < MENU_EXPORT_RATE:
-        name, data = menu_export(plan)
+        name, data = menu_export(plan, selection, location_name)
         (folder / name).write_bytes(data)
         written.append(name)
     if plan.random() < HOUSE_ACCOUNT_RATE:

@@ -29,13 +29,11 @@ from toast_pipeline_dev.sample.cash_and_kitchen import kitchen_timings
 from toast_pipeline_dev.sample.frames import expand, take
 from toast_pipeline_dev.sample.ids import daily_ids
 from toast_pipeline_dev.sample.menu import (
-    CATERING_PLACEMENTS,
+    FULL_MENU,
     MENU_FRAME,
     OPEN_PLACEMENTS,
-    ORDINARY_CUM_WEIGHTS,
-    ORDINARY_PLACEMENTS,
     PLACEMENTS,
-    SMALL_ITEMS,
+    MenuSelection,
 )
 from toast_pipeline_dev.sample.menu_items import MODIFIER_GROUPS, OPEN_ITEM_PRICES
 from toast_pipeline_dev.sample.other_files import modifiers_selection_details
@@ -99,11 +97,13 @@ def day_sales(
     *,
     small: bool = False,
     catering: bool = False,
+    selection: MenuSelection = FULL_MENU,
 ) -> Sales:
     """Orders -> checks -> payments / item selections / kitchen tickets, plus the item report.
 
     `small` makes the lone order rung in on a closed day: one take-out check, one cheap item.
     `catering` makes it a catering order instead: one take-out check of many items in bulk.
+    `selection` is the part of the menu this location lists and sells.
     """
     n = n_orders
     r = rng.random
@@ -173,11 +173,13 @@ def day_sales(
     item_check = expand(n_items)
     i_count = len(item_check)
     if small:
-        menu = [SMALL_ITEMS[int(r() * len(SMALL_ITEMS))]]
+        menu = [selection.small[int(r() * len(selection.small))]]
     elif catering:
-        menu = [CATERING_PLACEMENTS[int(r() * len(CATERING_PLACEMENTS))] for _ in range(i_count)]
+        menu = [selection.catering[int(r() * len(selection.catering))] for _ in range(i_count)]
     else:
-        menu = rng.choices(ORDINARY_PLACEMENTS, cum_weights=ORDINARY_CUM_WEIGHTS, k=i_count)
+        menu = rng.choices(
+            selection.ordinary, cum_weights=selection.ordinary_cum_weights, k=i_count
+        )
         for k in range(i_count):
             if r() < OPEN_ITEM_RATE:
                 menu[k] = OPEN_PLACEMENTS[int(r() * len(OPEN_PLACEMENTS))]
@@ -338,7 +340,7 @@ def day_sales(
         PAYMENT_DETAILS.table: payments,
         ITEM_SELECTION_DETAILS.table: item_selection_details(business_date, items),
         KITCHEN_TIMINGS.table: kitchen,
-        ALL_ITEMS_REPORT.table: all_items_report(items),
+        ALL_ITEMS_REPORT.table: all_items_report(items, selection),
     }
     return Sales(tables, truth.height, int(truth["amount"].sum()), modifiers)
 
