@@ -4,7 +4,7 @@ Each case asserts the outcome a restaurant needs: every row loaded once or a cle
 nothing read from a server that is not the right one, no secret anywhere. Cases that live
 elsewhere: a file still growing (resources/test_sftp.py), the new-folder sensor waiting for a
 folder to settle (test_sensors.py), a run killed mid-write and two runs writing at once
-(resources/test_warehouse.py), each malformation's exact message (export/test_parse.py).
+(resources/test_warehouse.py), each malformation's exact message (toast/test_parse.py).
 """
 
 from __future__ import annotations
