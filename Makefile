@@ -37,10 +37,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-## The Dagster UI on the demo's instance (run `make demo` first): with no TOAST_LOCATION_ID set,
-## it shows the demo's location (data/demo/location.env, written by the demo).
+## The Dagster UI on the demo's instance (run `make demo` first): with no Toast settings of your own
+## (TOAST_SFTP_HOST, TOAST_SOURCE, TOAST_LOCATIONS, TOAST_LOCATION_ID, TOAST_LOCATIONS_FILE), it
+## shows the demo's group (data/demo/location.env, written by the demo).
 ui: $(STAMP)
-	if [ -z "$$TOAST_LOCATION_ID" ] && [ -f data/demo/location.env ]; then . data/demo/location.env; fi; \
+	if [ -z "$$TOAST_SFTP_HOST$$TOAST_SOURCE$$TOAST_LOCATIONS$$TOAST_LOCATION_ID$$TOAST_LOCATIONS_FILE" ] \
+		&& [ -f data/demo/location.env ]; then . data/demo/location.env; fi; \
 	DAGSTER_HOME=$(CURDIR)/dagster_home $(BIN)/dagster dev -h 127.0.0.1
 
 clean:

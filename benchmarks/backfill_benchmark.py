@@ -440,11 +440,11 @@ def phase_sensor(config: dict) -> dict:
         sftp_source_from_env,
         warehouse_from_env,
     )
-    from toast_pipeline.settings import LocationSettings
+    from toast_pipeline.settings import GroupSettings
 
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
-    settings = LocationSettings.from_env(os.environ)
+    settings = GroupSettings.from_env(os.environ)
     source = sftp_source_from_env(os.environ)
     defs = build_definitions(
         settings,
@@ -469,8 +469,9 @@ def phase_sensor(config: dict) -> dict:
     seen, cursor, look_seconds = tick(cursor)
     requests, cursor, settle_seconds = tick(cursor)
     keys = [r.partition_key for r in requests]
-    if keys != [config["newcomer"]]:
-        raise BenchmarkError(f"the sensor requested {keys}, expected [{config['newcomer']}]")
+    newcomer = f"{config['newcomer']}|{LOCATION_ID}"
+    if keys != [newcomer]:
+        raise BenchmarkError(f"the sensor requested {keys}, expected [{newcomer}]")
 
     job = defs.resolve_job_def(DAILY_JOB)
     started = time.perf_counter()
@@ -485,9 +486,7 @@ def phase_sensor(config: dict) -> dict:
     steps = _step_seconds(instance, result.run_id)
     materialization = (
         instance.fetch_materializations(
-            dg.AssetRecordsFilter(
-                asset_key=BUSINESS_DAYS_KEY, asset_partitions=[config["newcomer"]]
-            ),
+            dg.AssetRecordsFilter(asset_key=BUSINESS_DAYS_KEY, asset_partitions=[newcomer]),
             limit=1,
         )
         .records[0]
@@ -588,13 +587,14 @@ def backfill_timeline(home: Path, phase: dict) -> dict:
 def check_backfill(log: dict, export: Export) -> list[str]:
     """The damaged dates must fail alone; every other date must load, closures as generated."""
     problems = []
-    failed = set(log["failed_date_list"])
+    failed = {f["business_date"] for f in log["failed_date_list"]}
     if failed != set(export.damaged):
         problems.append(f"failed dates {sorted(failed)}, damaged dates {sorted(export.damaged)}")
     if log["dates_loaded"] != log["dates_requested"] - len(export.damaged):
         problems.append(f"{log['dates_loaded']} of {log['dates_requested']} dates loaded")
-    closed = sorted(d for d, o in log["dates"].items() if o["status"] == "closed")
-    generated = sorted(d for d in export.closed if d in log["dates"])
+    dates = log["dates"][LOCATION_ID]
+    closed = sorted(d for d, o in dates.items() if o["status"] == "closed")
+    generated = sorted(d for d in export.closed if d in dates)
     if closed != generated:
         problems.append(f"{len(closed)} dates judged closed, {len(generated)} generated closed")
     return problems

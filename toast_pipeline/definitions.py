@@ -16,43 +16,43 @@ import dagster as dg
 
 from toast_pipeline.defs.analysis_assets import analysis_automation_sensor, build_analysis_assets
 from toast_pipeline.defs.assets import GROUP, build_toast_assets
-from toast_pipeline.defs.factories import (
-    archive_from_env,
-    partitions_for,
-    source_from_env,
-    warehouse_from_env,
-)
-from toast_pipeline.defs.schedules import build_daily_schedule
+from toast_pipeline.defs.factories import archive_from_env, source_from_env, warehouse_from_env
+from toast_pipeline.defs.partitions import partitions_for
+from toast_pipeline.defs.schedules import build_daily_schedules
 from toast_pipeline.defs.sensors import build_new_folder_sensor
 from toast_pipeline.resources.archive import RawArchive
 from toast_pipeline.resources.source import ExportSource
 from toast_pipeline.resources.warehouse import Warehouse
-from toast_pipeline.settings import LocationSettings
+from toast_pipeline.settings import GroupSettings
 
 DAILY_JOB = "toast_daily"
 NOT_CONFIGURED = (
-    "set TOAST_SFTP_HOST, TOAST_SFTP_USERNAME, TOAST_LOCATION_ID and TOAST_START_DATE (or "
+    "set TOAST_SFTP_HOST, TOAST_SFTP_USERNAME and TOAST_START_DATE (or "
     "TOAST_SOURCE=archive to read the raw archive) in the environment Dagster loads this code "
     "location in."
 )
 
 
 def build_definitions(
-    settings: LocationSettings,
+    settings: GroupSettings,
     *,
     source: ExportSource,
     archive: RawArchive,
     warehouse: Warehouse,
     watch_server: bool = True,
 ) -> dg.Definitions:
-    """The whole code location for one Toast location; tests pass their own resources.
+    """The whole code location for a Toast group (one location or many); tests pass their own
+    resources.
 
     `watch_server=False` leaves the new-folder sensor stopped (it can be started in the UI); without
     a server (`settings.has_server`) the schedule is stopped too.
     """
     partitions_def = partitions_for(settings)
     toast_assets = build_toast_assets(settings, partitions_def)
-    description = "Load Toast export dates into the warehouse and judge each date open or closed."
+    description = (
+        "Load Toast export dates of each location into the warehouse and judge each location-date "
+        "open or closed."
+    )
     if not settings.has_server:
         description += f" Nothing to load from yet: {NOT_CONFIGURED}"
     daily_job = dg.define_asset_job(
@@ -70,16 +70,14 @@ def build_definitions(
             ),
             analysis_automation_sensor(),
         ],
-        schedules=[
-            build_daily_schedule(
-                settings,
-                daily_job,
-                partitions_def,
-                dg.DefaultScheduleStatus.RUNNING
-                if settings.has_server
-                else dg.DefaultScheduleStatus.STOPPED,
-            )
-        ],
+        schedules=build_daily_schedules(
+            settings,
+            daily_job,
+            partitions_def,
+            dg.DefaultScheduleStatus.RUNNING
+            if settings.has_server
+            else dg.DefaultScheduleStatus.STOPPED,
+        ),
         resources={"source": source, "archive": archive, "warehouse": warehouse},
         # One step per run: a subprocess per step would only add start-up time.
         executor=dg.in_process_executor,
@@ -89,7 +87,7 @@ def build_definitions(
 @dg.definitions
 def defs() -> dg.Definitions:
     env = os.environ
-    settings = LocationSettings.from_env(env)
+    settings = GroupSettings.from_env(env)
     archive = archive_from_env(env)
     return build_definitions(
         settings,

@@ -17,8 +17,8 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
         "demo",
-        help="generate a sample export, serve it over SFTP on 127.0.0.1 and load every date "
-        "through Dagster into DuckDB",
+        help="generate the sample export of a two-store group, serve it over SFTP on 127.0.0.1 "
+        "and load every location-date through Dagster into DuckDB",
     )
     demo.add_argument(
         "--data-dir", type=Path, default=Path("data"), help="where everything is written"
@@ -29,10 +29,11 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=60, help="number of business dates")
     demo.add_argument("--seed", type=int, default=7, help="generator seed (same seed, same export)")
     demo.add_argument(
-        "--orders-per-day", type=int, default=80, help="typical orders on an open day"
+        "--orders-per-day",
+        type=int,
+        default=None,
+        help="typical orders on an open day, for every store (default: each store's own)",
     )
-    demo.add_argument("--location-id", default="185129", help="the sample location's folder number")
-    demo.add_argument("--timezone", default="America/Chicago", help="the sample location's zone")
     demo.add_argument(
         "--bigquery-emulator",
         type=Path,
@@ -45,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
     )
     serve = commands.add_parser(
         "serve-sample",
-        help="serve the demo's sample export over SFTP on 127.0.0.1 until interrupted, "
+        help="serve the demo's group export over SFTP on 127.0.0.1 until interrupted, "
         "writing the TOAST_* settings for `dagster dev` to a file",
     )
     serve.add_argument("--data-dir", type=Path, default=Path("data"))
@@ -66,8 +67,6 @@ def main(argv: list[str] | None = None) -> int:
             days=args.days,
             seed=args.seed,
             orders_per_day=args.orders_per_day,
-            location_id=args.location_id,
-            timezone=args.timezone,
             bigquery_emulator=args.bigquery_emulator,
         )
         return run_demo(options, console)

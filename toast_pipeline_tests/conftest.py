@@ -12,7 +12,13 @@ import pytest
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.sftp import SFTPExportSource
 from toast_pipeline_dev.local_sftp import LocalSFTPServer, serve
-from toast_pipeline_dev.sample import SampleExport, generate_export
+from toast_pipeline_dev.sample import (
+    DEMO_GROUP,
+    SampleExport,
+    SampleGroup,
+    generate_export,
+    generate_group,
+)
 
 pytest_plugins = ["toast_pipeline_tests.warehouses"]
 
@@ -95,6 +101,38 @@ def sample_export(tmp_path_factory: pytest.TempPathFactory) -> SampleExport:
     )
 
 
+GROUP_DAMAGED = ("185342", date(2024, 4, 9))
+
+
+@pytest.fixture(scope="session")
+def sample_group(tmp_path_factory: pytest.TempPathFactory) -> SampleGroup:
+    """The demo's two-location group over two weeks from 2024-04-01 (a Monday): the bistro
+    (185129, every file, closed Mondays, Chicago) and the lean-account café (185342, Sundays and
+    Mondays closed, Denver), the café's 2024-04-09 damaged (an unparseable value)."""
+    location_id, day = GROUP_DAMAGED
+    return generate_group(
+        tmp_path_factory.mktemp("group"),
+        DEMO_GROUP,
+        start=date(2024, 4, 1),
+        days=14,
+        seed=5,
+        damaged={location_id: {day: "bad_value"}},
+    )
+
+
+@pytest.fixture(scope="session")
+def group_server(
+    sample_group: SampleGroup, sftp_server_factory: Callable[[Path], LocalSFTPServer]
+) -> LocalSFTPServer:
+    return sftp_server_factory(sample_group.root)
+
+
+@pytest.fixture
+def group_env(tmp_path: Path, group_server: LocalSFTPServer) -> dict[str, str]:
+    """As `sample_env`, for the group's server, with no location named: the locations are found."""
+    return {**user_env(tmp_path, group_server), "TOAST_START_DATE": "2024-04-01"}
+
+
 @pytest.fixture(scope="session")
 def sample_server(
     sample_export: SampleExport, sftp_server_factory: Callable[[Path], LocalSFTPServer]
@@ -108,18 +146,26 @@ def sample_env(
 ) -> dict[str, str]:
     """What a user's environment holds: a fresh Dagster instance (the project's dagster.yaml),
     the TOAST_* settings of the loopback SFTP server, and a DuckDB file of this test's own."""
+    return {
+        **user_env(tmp_path, sample_server),
+        "TOAST_LOCATION_ID": sample_export.location_id,
+        "TOAST_START_DATE": "2024-04-01",
+    }
+
+
+def user_env(tmp_path: Path, server: LocalSFTPServer) -> dict[str, str]:
+    """A fresh Dagster instance (the project's dagster.yaml) in `tmp_path`, a DuckDB file and an
+    archive of the test's own, and the connection settings of `server`."""
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(Path(__file__).parents[1] / "dagster_home" / "dagster.yaml", home)
     return {
         "DAGSTER_HOME": str(home),
-        "TOAST_SFTP_HOST": sample_server.host,
-        "TOAST_SFTP_PORT": str(sample_server.port),
-        "TOAST_SFTP_USERNAME": sample_server.username,
-        "TOAST_SFTP_PRIVATE_KEY_PATH": str(sample_server.client_key_path),
-        "TOAST_SFTP_KNOWN_HOSTS": str(sample_server.known_hosts_path),
-        "TOAST_LOCATION_ID": sample_export.location_id,
-        "TOAST_START_DATE": "2024-04-01",
+        "TOAST_SFTP_HOST": server.host,
+        "TOAST_SFTP_PORT": str(server.port),
+        "TOAST_SFTP_USERNAME": server.username,
+        "TOAST_SFTP_PRIVATE_KEY_PATH": str(server.client_key_path),
+        "TOAST_SFTP_KNOWN_HOSTS": str(server.known_hosts_path),
         "TOAST_DUCKDB_PATH": str(tmp_path / "toast.duckdb"),
         "TOAST_ARCHIVE_PATH": str(tmp_path / "raw"),
     }

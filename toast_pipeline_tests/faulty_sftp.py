@@ -6,8 +6,8 @@ Run by `serve_faulty` as ``python -m toast_pipeline_tests.faulty_sftp ... --faul
   the whole connection, as a network drop mid-transfer does;
 - ``extra_names``: names added to every date folder's listing, as a hostile server could send;
 - ``password_file``: also accept a password login, checked against that file's content;
-- ``journal``: a file each connection, login attempt and file opened is appended to, one JSON
-  line each, so a test can see what the client really did.
+- ``journal``: a file each connection, login attempt, folder listed and file opened is appended
+  to, one JSON line each, so a test can see what the client really did.
 """
 
 from __future__ import annotations
@@ -112,6 +112,7 @@ def build(faults: Faults):
             return super().read(file_obj, offset, size)
 
         async def scandir(self, path: bytes) -> AsyncIterator[asyncssh.SFTPName]:
+            journal.write(event="list", path=path.decode())
             async for entry in super().scandir(path):
                 yield entry
             if faults.extra_names and len([p for p in path.split(b"/") if p]) == 2:

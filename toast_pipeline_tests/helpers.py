@@ -15,6 +15,7 @@ import dagster as dg
 import polars as pl
 
 from toast_pipeline.commands.graphql_client import GraphQLClientError, toast_asset_keys
+from toast_pipeline.defs.partitions import partition_key
 from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.toast.daily_load import build_day_load
 from toast_pipeline.toast.specs import TABLE_SPECS
@@ -65,16 +66,18 @@ def day_tables(day: date = DAY, orders: int = 12) -> dict[str, pl.DataFrame]:
     return load.tables
 
 
-def run_dates(job, instance, first: date, last: date | None = None) -> dg.ExecuteInProcessResult:
-    """Run the daily job in process for one date, or as one ranged run over first..last; a failed
-    step is in the result, not raised."""
+def run_dates(
+    job, instance, first: date, last: date | None = None, location: str = LOCATION
+) -> dg.ExecuteInProcessResult:
+    """Run the daily job in process for one location's date, or as one ranged run over
+    first..last; a failed step is in the result, not raised."""
     if last is None:
         return job.execute_in_process(
-            partition_key=first.isoformat(), instance=instance, raise_on_error=False
+            partition_key=partition_key(location, first), instance=instance, raise_on_error=False
         )
     tags = {
-        "dagster/asset_partition_range_start": first.isoformat(),
-        "dagster/asset_partition_range_end": last.isoformat(),
+        "dagster/asset_partition_range_start": str(partition_key(location, first)),
+        "dagster/asset_partition_range_end": str(partition_key(location, last)),
     }
     return job.execute_in_process(tags=tags, instance=instance, raise_on_error=False)
 
@@ -104,12 +107,13 @@ DAGSTER = str(Path(sys.executable).parent / "dagster")
 
 
 def materialize_from_the_command_line(
-    partition: str, env: dict[str, str], cwd: Path, timeout: float
+    day: date, env: dict[str, str], cwd: Path, timeout: float, location: str = LOCATION
 ) -> subprocess.CompletedProcess[str]:
-    """`dagster asset materialize` of every Toast table for one date, as a user would type it."""
+    """`dagster asset materialize` of every Toast table for one location's date, as a user would
+    type it (`--partition 2024-04-04|185129`)."""
     return subprocess.run(
         [DAGSTER, "asset", "materialize", "-m", "toast_pipeline.definitions"]
-        + ["--select", "key:toast/*", "--partition", partition],
+        + ["--select", "key:toast/*", "--partition", f"{day.isoformat()}|{location}"],
         capture_output=True,
         text=True,
         env=env,

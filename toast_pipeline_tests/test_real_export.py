@@ -21,7 +21,7 @@ from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
-from toast_pipeline.settings import LocationSettings
+from toast_pipeline.settings import GroupSettings
 from toast_pipeline.toast.specs import TABLE_SPECS, TRANSACTION_SPECS
 from toast_pipeline_tests.warehouses import WAREHOUSES
 
@@ -47,13 +47,13 @@ def serve_folder(root: Path, files: dict[str, bytes], sftp_server_factory):
 
 
 def run_day(server, sftp_source_factory, archive, warehouse):
-    settings = LocationSettings(location_id=LOCATION, start_date=DAY, timezone="America/New_York")
+    settings = GroupSettings(locations=(LOCATION,), start_date=DAY, timezone="America/New_York")
     definitions = build_definitions(
         settings, source=sftp_source_factory(server), archive=archive, warehouse=warehouse
     )
     with dg.instance_for_test() as instance:
         result = definitions.resolve_job_def(DAILY_JOB).execute_in_process(
-            partition_key=DAY.isoformat(), instance=instance, raise_on_error=False
+            partition_key=f"{DAY.isoformat()}|{LOCATION}", instance=instance, raise_on_error=False
         )
     return result
 
@@ -162,7 +162,7 @@ def test_the_real_day_is_open_and_its_other_files_are_listed_as_ignored(real_day
     result, warehouse = real_day_result
     assert loaded(warehouse, "business_days", "status, files_found").rows() == [("open", 7)]
     [evaluation] = result.get_asset_check_evaluations()
-    assert evaluation.passed
+    assert evaluation.passed and evaluation.partition == "2025-05-21|57138"
     assert evaluation.metadata["records"].value == sum(
         len(records(s.file_name)) for s in TRANSACTION_SPECS
     )

@@ -11,9 +11,11 @@ and `--batch-size` written into it as the settings they stand for): the runs sta
 so they read the same settings, and each gets the instance from the run launcher, not from
 DAGSTER_HOME. Nothing is written to this process's environment.
 
-Dagster's backfill policy puts several dates in one run; the asset writes, materializes, checks
-and fails each date on its own, and Dagster's backfill counts a date of a failed ranged run as
-failed only if it was not materialized, so one damaged date never fails its batch-mates.
+For a group, one backfill covers every location (or those given): each location's dates run
+from its own first to its last folder. Dagster's backfill policy puts several dates of one location
+in a run; the asset writes, materializes, checks and fails each location-date on its own, and
+Dagster's backfill counts a location-date of a failed ranged run as failed only if it was not
+materialized, so one damaged date never fails its batch-mates or another location.
 """
 
 from __future__ import annotations
@@ -36,13 +38,16 @@ import dagster as dg
 
 from toast_pipeline.commands.graphql_client import ACTIVE_BACKFILL_STATUSES
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, GROUP
-from toast_pipeline.settings import LocationSettings, SettingsError
+from toast_pipeline.defs.partitions import partition_key, split_key
+from toast_pipeline.settings import GroupSettings, LocationSettings, SettingsError
 
 BACKFILL_TAG = "toast/backfill_command"
 LOCATION_NAME = "toast_pipeline"
 DEFINITIONS_MODULE = "toast_pipeline.definitions"
 POLL_SECONDS = 0.5
 CODE_SERVER_STARTUP_SECONDS = 180
+# A location-date: the unit a backfill plans, runs and reports.
+Key = tuple[str, date]
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,47 @@ class BackfillPlan:
         return batches
 
 
+@dataclass(frozen=True)
+class LocationPlan:
+    location: LocationSettings
+    plan: BackfillPlan
+    outside: list[date]  # requested, but before the location's start or after yesterday
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    """Each location's plan, and the locations that could not be read (with why)."""
+
+    locations: list[LocationPlan]
+    unreadable: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def to_run(self) -> list[Key]:
+        return [(p.location.location_id, d) for p in self.locations for d in p.plan.to_run]
+
+    @property
+    def runs(self) -> int:
+        return sum(len(p.plan.batches) for p in self.locations)
+
+    def describe(self) -> list[str]:
+        lines = []
+        for located in self.locations:
+            plan, name = located.plan, located.location.display_name
+            lines.append(
+                f"{name}: {len(plan.on_server)} date folders on the server, {len(plan.loaded)} "
+                f"dates loaded; {len(plan.requested)} requested, {len(plan.skipped)} already "
+                f"loaded{' (--force reloads them)' if plan.skipped else ''}, {len(plan.to_run)} "
+                f"to run in {len(plan.batches)} runs"
+            )
+            if located.outside:
+                lines.append(
+                    f"  ignored {len(located.outside)} dates before its start date or not yet "
+                    f"partitions ({located.outside[0]} …)"
+                )
+        lines += [f"{i}: not read ({why})" for i, why in self.unreadable.items()]
+        return lines
+
+
 def plan_backfill(
     requested: Iterable[date],
     *,
@@ -89,6 +135,7 @@ def plan_backfill(
 
 @dataclass(frozen=True)
 class DateOutcome:
+    location_id: str
     business_date: date
     status: str  # "open", "closed", "failed" or "pending"
     reason: str | None = None
@@ -100,13 +147,18 @@ class DateOutcome:
 class Progress:
     """What the watcher has seen so far, from the instance's event log."""
 
-    dates: list[date]
-    outcomes: dict[date, DateOutcome] = field(default_factory=dict)
+    keys: list[Key]
+    outcomes: dict[Key, DateOutcome] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
 
     @property
     def loaded(self) -> int:
-        return sum(o.status in ("open", "closed") for o in self.outcomes.values())
+        """Dates written with a verdict: open, closed, or a probable delivery gap."""
+        return sum(o.status in ("open", "closed", "delivery_gap") for o in self.outcomes.values())
+
+    @property
+    def gaps(self) -> int:
+        return sum(o.status == "delivery_gap" for o in self.outcomes.values())
 
     @property
     def closures(self) -> int:
@@ -124,11 +176,21 @@ class Progress:
     def done(self) -> int:
         return self.loaded + self.failed
 
+    @property
+    def locations(self) -> list[str]:
+        return list(dict.fromkeys(location_id for location_id, _ in self.keys))
+
+    @property
+    def locations_done(self) -> int:
+        pending = {k[0] for k in self.keys if k not in self.outcomes}
+        return len(self.locations) - len(pending)
+
     def line(self) -> str:
-        total = len(self.dates) or 1
+        total = len(self.keys) or 1
         elapsed = time.monotonic() - self.started
         eta = "?" if not self.done else f"{elapsed / self.done * (total - self.done):.0f}s"
         return (
+            f"📍 {self.locations_done}/{len(self.locations)} locations  "
             f"✅ {self.loaded} loaded  🏢 {self.closures} closures  ❌ {self.failed} failed  "
             f"📊 {self.rows:,} rows  {100 * self.done / total:.0f}%  ETA {eta}"
         )
@@ -206,7 +268,7 @@ def _first_cause(error) -> str:
     return error.message.strip()
 
 
-def launch(context, dates: Sequence[date], *, title: str, tags: dict[str, str]) -> str:
+def launch(context, keys: Sequence[Key], *, title: str, tags: dict[str, str]) -> str:
     """Create the asset backfill, as the UI's launchPartitionBackfill does."""
     from toast_pipeline.defs.dagster_internals import PartitionBackfill, make_new_backfill_id
 
@@ -219,12 +281,12 @@ def launch(context, dates: Sequence[date], *, title: str, tags: dict[str, str]) 
     if errors:
         raise RuntimeError("the code location did not load: " + "; ".join(errors))
     asset_graph = request.asset_graph
-    keys = [k for k in asset_graph.get_all_asset_keys() if k.path[0] == GROUP]
+    assets = [k for k in asset_graph.get_all_asset_keys() if k.path[0] == GROUP]
     backfill = PartitionBackfill.from_asset_partitions(
         backfill_id=make_new_backfill_id(),
         asset_graph=asset_graph,
-        partition_names=[d.isoformat() for d in dates],
-        asset_selection=keys,
+        partition_names=[str(partition_key(location_id, day)) for location_id, day in keys],
+        asset_selection=assets,
         backfill_timestamp=time.time(),
         tags={BACKFILL_TAG: "true", **tags},
         dynamic_partitions_store=context.instance,
@@ -294,14 +356,19 @@ def is_finished(instance: dg.DagsterInstance, backfill_id: str) -> bool:
 
 
 class Watcher:
-    """Reads per-date outcomes of one backfill from the event log, incrementally."""
+    """Reads per-location-date outcomes of one backfill from the event log, incrementally."""
 
     def __init__(
-        self, instance: dg.DagsterInstance, backfill_id: str, dates: Sequence[date]
+        self,
+        instance: dg.DagsterInstance,
+        backfill_id: str,
+        keys: Sequence[Key],
+        partitions_def: dg.MultiPartitionsDefinition,
     ) -> None:
         self.instance, self.backfill_id = instance, backfill_id
-        self.progress = Progress(list(dates))
-        self._wanted = {d.isoformat() for d in dates}
+        self.partitions_def = partitions_def
+        self.progress = Progress(list(keys))
+        self._wanted = {str(partition_key(*k)): k for k in keys}
         self._cursor = 0
         self._ours: dict[str, bool] = {}
 
@@ -326,16 +393,16 @@ class Watcher:
                 if materialization is None or materialization.partition not in self._wanted:
                     continue
                 metadata = materialization.metadata
-                day = date.fromisoformat(materialization.partition)
-                previous = self.progress.outcomes.get(day)
+                key = self._wanted[materialization.partition]
+                previous = self.progress.outcomes.get(key)
                 # A re-judged date keeps the rows of its load; only its verdict changed.
                 rows = (
                     metadata["rows_loaded"].value
                     if "rows_loaded" in metadata
                     else (previous.rows if previous else 0)
                 )
-                self.progress.outcomes[day] = DateOutcome(
-                    day,
+                self.progress.outcomes[key] = DateOutcome(
+                    *key,
                     metadata["day_status"].value,
                     metadata["closure_reason"].value if "closure_reason" in metadata else None,
                     int(rows),
@@ -349,7 +416,8 @@ class Watcher:
         return self._ours[run_id]
 
     def record_failures(self) -> None:
-        """Dates of failed runs that were not materialized, with the error that stopped them."""
+        """Location-dates of failed runs that were not materialized, with the error that stopped
+        them."""
         failed_runs = self.instance.get_runs(
             filters=dg.RunsFilter(
                 tags={"dagster/backfill": self.backfill_id},
@@ -357,23 +425,27 @@ class Watcher:
             )
         )
         for run in failed_runs:
-            per_date, run_error = run_errors(self.instance, run.run_id)
-            for key in run_partition_keys(run):
-                day = date.fromisoformat(key)
-                if key not in self._wanted or day in self.progress.outcomes:
+            per_key, run_error = run_errors(self.instance, run.run_id)
+            for partition in run_partition_keys(run, self.partitions_def, self.instance):
+                key = self._wanted.get(partition)
+                if key is None or key in self.progress.outcomes:
                     continue
-                error = per_date.get(key, run_error)
-                self.progress.outcomes[day] = DateOutcome(day, "failed", error=error)
+                error = per_key.get(partition, run_error)
+                self.progress.outcomes[key] = DateOutcome(*key, "failed", error=error)
 
 
-def run_partition_keys(run: dg.DagsterRun) -> list[str]:
+def run_partition_keys(
+    run: dg.DagsterRun, partitions_def: dg.PartitionsDefinition, instance: dg.DagsterInstance
+) -> list[str]:
+    """The partition keys a run covers: its one partition, or the rectangle its range tags span."""
     start = run.tags.get("dagster/asset_partition_range_start")
     end = run.tags.get("dagster/asset_partition_range_end")
     if start and end:
-        first, last = date.fromisoformat(start), date.fromisoformat(end)
-        return [
-            date.fromordinal(o).isoformat() for o in range(first.toordinal(), last.toordinal() + 1)
-        ]
+        return list(
+            partitions_def.get_partition_keys_in_range(
+                dg.PartitionKeyRange(start, end), dynamic_partitions_store=instance
+            )
+        )
     key = run.tags.get("dagster/partition")
     return [key] if key else []
 
@@ -396,38 +468,40 @@ def run_errors(instance: dg.DagsterInstance, run_id: str) -> tuple[dict[str, str
 
 
 def write_log(path: Path, backfill_id: str, progress: Progress, seconds: float) -> None:
-    """The machine-readable record of a backfill: totals and one outcome per date."""
-    outcomes = [progress.outcomes.get(d, DateOutcome(d, "pending")) for d in progress.dates]
-    failed = [o.business_date.isoformat() for o in outcomes if o.status == "failed"]
+    """The machine-readable record of a backfill: totals, and one outcome per location and date."""
+    outcomes = [progress.outcomes.get(k, DateOutcome(*k, "pending")) for k in progress.keys]
+    failed = [
+        {"location_id": o.location_id, "business_date": o.business_date.isoformat()}
+        for o in outcomes
+        if o.status == "failed"
+    ]
+    by_location: dict[str, dict[str, dict]] = {}
+    for o in outcomes:
+        entry = {"status": o.status, "reason": o.reason, "rows": o.rows, "error": o.error}
+        by_location.setdefault(o.location_id, {})[o.business_date.isoformat()] = {
+            k: v for k, v in entry.items() if v is not None
+        }
     payload = {
         "backfill_id": backfill_id,
-        "dates_requested": len(progress.dates),
+        "locations": progress.locations,
+        "dates_requested": len(progress.keys),
         "dates_loaded": progress.loaded,
         "closure_dates": progress.closures,
+        "delivery_gap_dates": progress.gaps,
         "failed_dates": len(failed),
         "failed_date_list": failed,
         "rows_loaded": progress.rows,
         "duration_seconds": round(seconds, 2),
-        "success_rate": round(progress.loaded / len(progress.dates), 4) if progress.dates else 1.0,
-        "dates": {
-            o.business_date.isoformat(): {
-                k: v
-                for k, v in {
-                    "status": o.status,
-                    "reason": o.reason,
-                    "rows": o.rows,
-                    "error": o.error,
-                }.items()
-                if v is not None
-            }
-            for o in outcomes
-        },
+        "success_rate": round(progress.loaded / len(progress.keys), 4) if progress.keys else 1.0,
+        "dates": by_location,
     }
     path.write_text(json.dumps(payload, indent=2) + "\n")
 
 
-def last_failed_dates(instance: dg.DagsterInstance) -> tuple[str | None, list[date]]:
-    """The failed dates of the newest backfill this command created."""
+def last_failed_keys(
+    instance: dg.DagsterInstance, partitions_def: dg.MultiPartitionsDefinition
+) -> tuple[str | None, list[Key]]:
+    """The failed location-dates of the newest backfill this command created."""
     from toast_pipeline.defs.dagster_internals import BulkActionsFilter
 
     backfills = instance.get_backfills(
@@ -436,17 +510,17 @@ def last_failed_dates(instance: dg.DagsterInstance) -> tuple[str | None, list[da
     if not backfills:
         return None, []
     backfill = backfills[0]
-    dates = [
-        date.fromisoformat(k)
+    keys = [
+        split_key(k)
         for k in backfill.asset_backfill_data.target_subset.get_partitions_subset(
             BUSINESS_DAYS_KEY
         ).get_partition_keys()
     ]
-    watcher = Watcher(instance, backfill.backfill_id, dates)
+    watcher = Watcher(instance, backfill.backfill_id, keys, partitions_def)
     watcher.poll()
     watcher.record_failures()
     return backfill.backfill_id, [
-        o.business_date for o in watcher.progress.outcomes.values() if o.status == "failed"
+        k for k, o in watcher.progress.outcomes.items() if o.status == "failed"
     ]
 
 
@@ -454,13 +528,14 @@ def drive(
     instance: dg.DagsterInstance,
     context,
     backfill_id: str,
-    dates: Sequence[date],
+    keys: Sequence[Key],
+    partitions_def: dg.MultiPartitionsDefinition,
     *,
     run_daemon_duties: bool,
     on_progress: Callable[[Progress], None],
 ) -> Progress:
     """Until the backfill ends: run the daemon's duties if nobody else does, and report."""
-    watcher = Watcher(instance, backfill_id, dates)
+    watcher = Watcher(instance, backfill_id, keys, partitions_def)
     with Driver(context) if run_daemon_duties else nullcontext():
         while not is_finished(instance, backfill_id):
             on_progress(watcher.poll())
@@ -477,7 +552,11 @@ class BackfillRequest:
     start: date | None = None
     end: date | None = None
     dates: tuple[date, ...] = ()
+    # Only these locations (default: the group's, listed or found on the server).
+    locations: tuple[str, ...] = ()
     retry_failed: bool = False
+    # Exactly these location-dates (what --retry-failed turns into).
+    keys: tuple[Key, ...] = ()
     dry_run: bool = False
     force: bool = False
     max_workers: int | None = None
@@ -523,6 +602,64 @@ def describe_batches(plan: BackfillPlan) -> list[str]:
     ]
 
 
+def group_locations(request: BackfillRequest, settings: GroupSettings, source) -> list[str]:
+    """The locations to plan: those asked for, else the listed ones, else the server's folders."""
+    if request.keys:
+        return list(dict.fromkeys(location_id for location_id, _ in request.keys))
+    if request.locations:
+        refused = [i for i in request.locations if not settings.accepts(i)]
+        if refused:
+            allowed = ", ".join(settings.locations) or "numbered folders"
+            raise SettingsError(
+                f"--locations {' '.join(refused)}: not locations of this group ({allowed})"
+            )
+        return list(dict.fromkeys(request.locations))
+    if settings.locations:
+        return list(settings.locations)
+    return [name for name in source.list_locations() if settings.accepts(name)]
+
+
+def plan_group(
+    request: BackfillRequest,
+    settings: GroupSettings,
+    partitions_def: dg.MultiPartitionsDefinition,
+    source,
+    warehouse,
+) -> GroupPlan:
+    """Each location's dates (its own first to last folder for --all), less what is loaded."""
+    from toast_pipeline.resources.source import LocationNotFound
+
+    dates_partitions = partitions_def.get_partitions_def_for_dimension("date")
+    plans, unreadable = [], {}
+    for location_id in group_locations(request, settings, source):
+        location = settings.location(location_id)
+        try:
+            on_server = source.list_dates(location_id)
+        except LocationNotFound as exc:
+            unreadable[location_id] = str(exc)
+            continue
+        if request.keys:
+            wanted = [d for i, d in request.keys if i == location_id]
+        else:
+            wanted = requested_dates(request, on_server)
+        outside = [
+            d
+            for d in wanted
+            if d < location.start_date or not dates_partitions.has_partition_key(d.isoformat())
+        ]
+        wanted = [d for d in wanted if d not in set(outside)]
+        days = warehouse.business_days(location_id)
+        plan = plan_backfill(
+            wanted,
+            on_server=on_server,
+            loaded=days.get_column("business_date").to_list(),
+            force=request.force or bool(request.keys),
+            batch_size=settings.batch_size,
+        )
+        plans.append(LocationPlan(location, plan, outside))
+    return GroupPlan(plans, unreadable)
+
+
 def run_backfill_command(request: BackfillRequest, console, env: Mapping[str, str]) -> int:
     """The whole command: plan from the server and the warehouse, launch, drive, summarise.
 
@@ -534,11 +671,11 @@ def run_backfill_command(request: BackfillRequest, console, env: Mapping[str, st
     started = time.monotonic()
     home = dagster_home(env)
     env = {**location_env(request, env), "DAGSTER_HOME": str(home)}
-    settings = LocationSettings.from_env(env)
+    settings = GroupSettings.from_env(env)
     if not settings.has_server:
         raise SettingsError(
-            "no server to read dates from: set TOAST_SFTP_HOST (with TOAST_SFTP_USERNAME, "
-            "TOAST_LOCATION_ID and TOAST_START_DATE), or use --from-archive"
+            "no server to read dates from: set TOAST_SFTP_HOST (with TOAST_SFTP_USERNAME and "
+            "TOAST_START_DATE), or use --from-archive"
         )
     with open_instance(home, max_concurrent_runs=request.max_workers) as instance:
         return _run_backfill(request, console, env, settings, instance, started)
@@ -548,75 +685,70 @@ def _run_backfill(
     request: BackfillRequest,
     console,
     env: Mapping[str, str],
-    settings: LocationSettings,
+    settings: GroupSettings,
     instance: dg.DagsterInstance,
     started: float,
 ) -> int:
     from rich.live import Live
 
     from toast_pipeline.commands.summary import LoadSummary
-    from toast_pipeline.defs.factories import (
-        archive_from_env,
-        partitions_for,
-        source_from_env,
-        warehouse_from_env,
-    )
+    from toast_pipeline.defs.factories import archive_from_env, source_from_env, warehouse_from_env
+    from toast_pipeline.defs.partitions import add_locations, partitions_for
 
     partitions_def = partitions_for(settings)
     warehouse = warehouse_from_env(settings, env, bind_by_name=False)
 
     if request.retry_failed:
-        previous, dates = last_failed_dates(instance)
+        previous, keys = last_failed_keys(instance, partitions_def)
         if previous is None:
             console.print("No earlier backfill of this command on the instance: nothing to retry.")
             return 0
-        console.print(f"Retrying {len(dates)} failed dates of backfill {previous}.")
-        request = BackfillRequest(**{**request.__dict__, "dates": tuple(dates), "force": True})
-        if not dates:
+        console.print(f"Retrying {len(keys)} failed location-dates of backfill {previous}.")
+        if not keys:
             return 0
+        request = BackfillRequest(**{**request.__dict__, "keys": tuple(keys)})
     source = source_from_env(settings, env, archive_from_env(env), bind_by_name=False)
-    with dg.build_resources({"source": source}) as resources:
-        on_server = resources.source.list_dates(settings.location_id)
-    wanted = requested_dates(request, on_server)
-    outside = [d for d in wanted if not partitions_def.has_partition_key(d.isoformat())]
-    wanted = [d for d in wanted if d not in set(outside)]
-    with dg.build_resources({"warehouse": warehouse}) as resources:
-        days = resources.warehouse.business_days(settings.location_id)
-    loaded = set(days.get_column("business_date").to_list())
-    plan = plan_backfill(
-        wanted,
-        on_server=on_server,
-        loaded=loaded,
-        force=request.force,
-        batch_size=settings.batch_size,
-    )
+    with dg.build_resources({"source": source, "warehouse": warehouse}) as resources:
+        group = plan_group(request, settings, partitions_def, resources.source, resources.warehouse)
+    to_run = group.to_run
     console.print(
-        f"Location {settings.location_id}: {len(on_server)} date folders on the server, "
-        f"{len(loaded)} dates loaded; {len(plan.requested)} requested, "
-        f"{len(plan.skipped)} already loaded (skipped{'' if not plan.skipped else ', --force reloads them'}), "
-        f"{len(plan.to_run)} to run in {len(plan.batches)} runs of up to {plan.batch_size} dates."
+        f"{len(group.locations)} location(s); {len(to_run)} location-dates to run in "
+        f"{group.runs} runs of up to {settings.batch_size} dates."
     )
-    if outside:
-        console.print(f"Ignored {len(outside)} dates outside the partitions ({outside[0]} …).")
+    for line in group.describe():
+        console.print(f"  {line}", markup=False, highlight=False)
     if request.dry_run:
-        missing = [d for d in plan.to_run if d not in plan.on_server]
-        console.print(f"Would run: {', '.join(describe_batches(plan)) or 'nothing'}")
-        if missing:
+        for located in group.locations:
+            plan = located.plan
+            missing = [d for d in plan.to_run if d not in plan.on_server]
             console.print(
-                f"{len(missing)} of them have no folder on the server and will load as closures."
+                f"Would run for {located.location.display_name}: "
+                f"{', '.join(describe_batches(plan)) or 'nothing'}"
+                + (
+                    f"; {len(missing)} of them have no folder on the server and will load as closures."
+                    if missing
+                    else ""
+                ),
+                markup=False,
+                highlight=False,
             )
-        return 0
-    if not plan.to_run:
+        return 1 if group.unreadable else 0
+    if not to_run:
         console.print("Nothing to do.")
-        return 0
+        return 1 if group.unreadable else 0
 
+    new = add_locations(instance, partitions_def, [p.location.location_id for p in group.locations])
+    if new:
+        console.print(f"New locations added to the instance's partitions: {', '.join(new)}")
     with workspace(instance, env) as context:
         helper_needed = not daemon_is_running(instance)
         backfill_id = launch(
             context,
-            plan.to_run,
-            title=f"toast-pipeline backfill: {len(plan.to_run)} dates",
-            tags={"toast/location": settings.location_id},
+            to_run,
+            title=f"toast-pipeline backfill: {len(to_run)} dates of {len(group.locations)} locations",
+            tags={
+                "toast/locations": ",".join(p.location.location_id for p in group.locations)[:200]
+            },
         )
         console.print(
             f"Backfill {backfill_id} created "
@@ -631,7 +763,8 @@ def _run_backfill(
                 instance,
                 context,
                 backfill_id,
-                plan.to_run,
+                to_run,
+                partitions_def,
                 run_daemon_duties=helper_needed,
                 on_progress=lambda p: live.update(p.line()),
             )
@@ -639,21 +772,22 @@ def _run_backfill(
     seconds = time.monotonic() - started
     write_log(request.log_path, backfill_id, progress, seconds)
     failures = {
-        o.business_date.isoformat(): o.error or "failed"
+        (o.location_id, o.business_date): o.error or "failed"
         for o in progress.outcomes.values()
         if o.status == "failed"
     }
+    locations = {p.location.location_id: p.location.display_name for p in group.locations}
     with dg.build_resources({"warehouse": warehouse}) as resources:
-        days = resources.warehouse.business_days(settings.location_id)
-        row_counts = resources.warehouse.row_counts(settings.location_id)
-    days = days.filter(days.get_column("business_date").is_in(plan.to_run))
+        days = {i: resources.warehouse.business_days(i) for i in locations}
+        row_counts = {i: resources.warehouse.row_counts(i) for i in locations}
     LoadSummary(
-        requested=[d.isoformat() for d in plan.to_run],
+        requested=to_run,
         business_days=days,
+        names=locations,
         failures=failures,
         row_counts=row_counts,
         seconds=seconds,
     ).render(console)
-    success = progress.loaded / len(plan.to_run)
+    success = progress.loaded / len(to_run)
     console.print(f"Success rate {success:.1%}. Per-date log: {request.log_path}")
-    return 1 if failures or progress.loaded < len(plan.to_run) else 0
+    return 1 if failures or group.unreadable or progress.loaded < len(to_run) else 0

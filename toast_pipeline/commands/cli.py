@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 from rich.console import Console
 
-from toast_pipeline.settings import LocationSettings, SettingsError
+from toast_pipeline.settings import GroupSettings, SettingsError
 
 
 def iso_date(text: str) -> date:
@@ -36,16 +36,24 @@ def parser() -> argparse.ArgumentParser:
     which.add_argument(
         "--all",
         action="store_true",
-        help="every date from the first to the last folder on the server",
+        help="every date of every location, each from its first to its last folder on the server",
     )
     which.add_argument(
         "--start-date", type=iso_date, help="first date of a range (with --end-date)"
     )
     which.add_argument("--dates", type=iso_date, nargs="+", metavar="DATE", help="these dates")
     which.add_argument(
-        "--retry-failed", action="store_true", help="the failed dates of the last backfill"
+        "--retry-failed",
+        action="store_true",
+        help="exactly the failed location-dates of the last backfill",
     )
     backfill.add_argument("--end-date", type=iso_date, help="last date of the range (inclusive)")
+    backfill.add_argument(
+        "--locations",
+        nargs="+",
+        metavar="LOCATION",
+        help="only these locations (folder numbers); default: every location of the group",
+    )
     backfill.add_argument("--dry-run", action="store_true", help="show what would run, run nothing")
     backfill.add_argument("--force", action="store_true", help="reload dates already loaded")
     backfill.add_argument(
@@ -68,11 +76,34 @@ def parser() -> argparse.ArgumentParser:
         help="print the business closure analysis of the loaded dates (warehouse and location "
         "from the TOAST_* environment)",
     )
-    closures.add_argument("--location", help="location folder number (default TOAST_LOCATION_ID)")
+    closures.add_argument(
+        "--location", help="one location's folder number (default: every loaded location)"
+    )
     commands.add_parser(
         "migrate",
         help="bring the warehouse chosen by TOAST_WAREHOUSE up to the specs: create what is "
         "missing, add newer columns to existing tables (no data rewritten)",
+    )
+    adopt = commands.add_parser(
+        "adopt",
+        help="after moving from the one-location version: report the location-dates the "
+        "warehouse already holds as materialized on the Dagster instance, under the "
+        "date|location partition keys, with their closure check results (nothing is reloaded)",
+    )
+    adopt.add_argument(
+        "--locations",
+        nargs="+",
+        metavar="LOCATION",
+        help="only these locations (folder numbers); default: every location in the warehouse",
+    )
+    adopt.add_argument(
+        "--dry-run", action="store_true", help="show what would be reported, write nothing"
+    )
+    adopt.add_argument(
+        "--previous-location",
+        metavar="LOCATION",
+        help="the location the old date-only partitions belong to, whose folder fingerprints are "
+        "carried over (default: TOAST_LOCATION_ID, else the warehouse's only location)",
     )
     return root
 
@@ -105,6 +136,7 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
             start=args.start_date,
             end=args.end_date,
             dates=tuple(args.dates or ()),
+            locations=tuple(args.locations or ()),
             retry_failed=args.retry_failed,
             dry_run=args.dry_run,
             force=args.force,
@@ -120,6 +152,15 @@ def run_command(args: argparse.Namespace, console: Console) -> int:
         return print_closures(os.environ, args.location, console)
     if args.command == "migrate":
         return migrate(os.environ, console)
+    if args.command == "adopt":
+        from toast_pipeline.commands.adopt import AdoptRequest, adopt_command
+
+        request = AdoptRequest(
+            locations=tuple(args.locations or ()),
+            dry_run=args.dry_run,
+            previous_location=args.previous_location,
+        )
+        return adopt_command(os.environ, request, console)
     return 2
 
 
@@ -127,7 +168,7 @@ def migrate(env: Mapping[str, str], console: Console) -> int:
     """`toast-pipeline migrate`: the warehouse initialised as a run would, then brought up to date."""
     from toast_pipeline.defs.factories import warehouse_from_env
 
-    warehouse = warehouse_from_env(LocationSettings.from_env(env), env, bind_by_name=False)
+    warehouse = warehouse_from_env(GroupSettings.from_env(env), env, bind_by_name=False)
     with dg.build_resources({"warehouse": warehouse}) as resources:
         changes = resources.warehouse.migrate()
     console.print(

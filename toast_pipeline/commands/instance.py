@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
 PROJECT_HOME = Path("dagster_home")
 
@@ -34,7 +35,26 @@ def open_instance(home: Path, *, max_concurrent_runs: int | None = None) -> dg.D
     kept; only a folder it creates itself is temporary). `max_concurrent_runs` overrides the run
     queue limit of dagster.yaml for this process's queue.
     """
-    overrides = {"run_queue": {"max_concurrent_runs": max_concurrent_runs}}
     return dg.DagsterInstance.local_temp(
-        str(home), overrides=overrides if max_concurrent_runs else None
+        str(home),
+        overrides=run_limit_override(home, max_concurrent_runs) if max_concurrent_runs else None,
     )
+
+
+def run_limit_override(home: Path, max_concurrent_runs: int) -> dict[str, object]:
+    """The dagster.yaml section holding the run limit, with the limit replaced.
+
+    Dagster merges overrides one top-level key deep, so the whole section is given, its other
+    settings (the pools) kept; the limit lives under `concurrency: runs:` or, in older files,
+    `run_queue:`.
+    """
+    path = home / "dagster.yaml"
+    config = (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
+    if "max_concurrent_runs" in (config.get("run_queue") or {}):
+        return {"run_queue": {**config["run_queue"], "max_concurrent_runs": max_concurrent_runs}}
+    concurrency = dict(config.get("concurrency") or {})
+    concurrency["runs"] = {
+        **(concurrency.get("runs") or {}),
+        "max_concurrent_runs": max_concurrent_runs,
+    }
+    return {"concurrency": concurrency}

@@ -1,18 +1,20 @@
-"""The seven Toast tables and `business_days` as daily-partitioned assets, with the closure check.
+"""The seven Toast tables and `business_days` as assets partitioned by date × location, with the
+closure check.
 
-One step reads a date's folder once and serves every selected table. A run may cover several
-dates (a ranged backfill run): each date is fetched, judged and written on its own, and gets its
-own materialization and check evaluation, so per-date truth survives batching. A date whose files
-are malformed writes nothing and fails alone; the other dates of the run still load.
+One step reads a location-date's folder once and serves every selected table. A run may cover
+several dates (a ranged backfill run), even several locations: each location-date is fetched,
+judged and written on its own, and gets its own materialization and check evaluation, so per-date
+truth survives batching. A location-date whose files are malformed writes nothing and fails alone;
+the others of the run still load.
 
-Verdicts are learnt from the location's stored history (`baselines.py`); after its dates are written
-the run re-judges the stored dates whose history they belong to (`verdicts.py`), so a date's verdict
-never depends on the order dates were loaded in.
+Verdicts are learnt from each location's own stored history (`baselines.py`); after its dates are
+written the run re-judges the stored dates of that location whose history they belong to
+(`verdicts.py`), so a verdict never depends on the order dates were loaded in.
 """
 
 import warnings
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 import dagster as dg
@@ -21,6 +23,7 @@ from pydantic import Field as ConfigField
 # Dagster builds this pointer itself only for single-partition runs; a ranged run must pass it
 # so each date's evaluation is tied to that date's materialization.
 from toast_pipeline.defs.dagster_internals import AssetCheckEvaluationTargetMaterializationData
+from toast_pipeline.defs.partitions import partition_key, split_key
 from toast_pipeline.resources.archive import RawArchive, archived_delivery
 from toast_pipeline.resources.sftp import AuthenticationFailed, HostKeyRejected, SFTPConfigError
 from toast_pipeline.resources.source import (
@@ -30,7 +33,7 @@ from toast_pipeline.resources.source import (
     LocationNotFound,
 )
 from toast_pipeline.resources.warehouse import Warehouse
-from toast_pipeline.settings import LocationSettings
+from toast_pipeline.settings import GroupSettings, LocationSettings
 from toast_pipeline.toast.arrivals import Listing, file_names, still_arriving
 from toast_pipeline.toast.baselines import ClosureRules, public_holidays
 from toast_pipeline.toast.closures import ClosureThresholds, DaySummary, Verdict
@@ -51,6 +54,9 @@ EXPECTED_FILES_KEY = "expected_file_names"
 TOAST_FILES = tuple(spec.file_name for spec in TABLE_SPECS)
 # Retrying these cannot help and could lock the account: the run fails at once.
 NOT_RETRIED = (AuthenticationFailed, HostKeyRejected, SFTPConfigError, LocationNotFound)
+# DuckDB has one writer: its runs take turns through this Dagster pool (limit 1 on the instance)
+# instead of waiting on the file's lock. BigQuery takes writers in parallel: no pool.
+DUCKDB_WRITER_POOL = "toast_duckdb_writer"
 
 
 def asset_key(table: str) -> dg.AssetKey:
@@ -101,6 +107,11 @@ class LoadConfig(dg.Config):
         return ClosureThresholds(self.min_files, self.min_records, sales)
 
 
+def writer_pool(settings: GroupSettings) -> str | None:
+    """The pool of every asset that writes to the warehouse: DuckDB's one writer, or none."""
+    return DUCKDB_WRITER_POOL if settings.warehouse == "duckdb" else None
+
+
 def column_schema(table: str) -> dg.TableSchema:
     return dg.TableSchema(
         columns=[
@@ -113,7 +124,7 @@ def column_schema(table: str) -> dg.TableSchema:
 
 
 def build_toast_assets(
-    settings: LocationSettings, partitions_def: dg.PartitionsDefinition
+    settings: GroupSettings, partitions_def: dg.PartitionsDefinition
 ) -> dg.AssetsDefinition:
     specs = [
         dg.AssetSpec(
@@ -140,7 +151,7 @@ def build_toast_assets(
             asset=BUSINESS_DAYS_KEY,
             partitions_def=partitions_def,
             description=(
-                "Per date: open, closed (no_files, insufficient_files, low_activity, low_sales) or "
+                "Per location and date: open, closed (no_files, insufficient_files, low_activity, low_sales) or "
                 "a probable delivery gap. A closed date fails with WARN severity, a gap with ERROR; "
                 "the metadata holds the numbers, the learnt baseline and the thresholds."
             ),
@@ -151,7 +162,8 @@ def build_toast_assets(
         specs=specs,
         check_specs=[closure_check],
         can_subset=True,
-        # Backfills run batches of dates; each date still gets its own materialization,
+        pool=writer_pool(settings),
+        # Backfills run batches of dates; each location-date still gets its own materialization,
         # check evaluation and failure (see the loop below).
         backfill_policy=dg.BackfillPolicy.multi_run(max_partitions_per_run=settings.batch_size),
         # For an unreachable server; dates are replaced whole, so a retried run loads each once.
@@ -170,70 +182,94 @@ def build_toast_assets(
         warehouse: Warehouse,
     ):
         rules = config.rules()
-        calendar = public_holidays(settings.holiday_country, settings.holiday_subdivision)
         selected = [key.path[-1] for key in context.selected_asset_keys]
         check_selected = bool(context.selected_asset_check_keys)
+        by_location: dict[str, list[date]] = {}
+        for key in context.partition_keys:
+            location_id, business_date = split_key(key)
+            by_location.setdefault(location_id, []).append(business_date)
         failures: dict[str, str] = {}
         with warehouse.session():
-            book = VerdictBook(warehouse.business_days(settings.location_id), rules, calendar)
-            written: list[date] = []
-            for partition_key in context.partition_keys:
-                business_date = date.fromisoformat(partition_key)
-                expected = file_names(book.expected_tables(business_date))
-                try:
-                    delivery = fetch_and_archive(
-                        context, source, archive, settings, business_date, expected
-                    )
-                    day = build_day_load(
-                        settings.location_id,
-                        business_date,
-                        delivery.files,
-                        loaded_at=datetime.now(UTC),
-                        timezone=settings.timezone,
-                        other_files=[f.name for f in delivery.listing if f.name not in TOAST_FILES],
-                        verdict_for=lambda summary, d=business_date: book.verdict_for(d, summary),
-                    )
-                except (
-                    ExportParseError,
-                    IncompleteFileError,
-                    FileTooLarge,
-                    DeliveryInProgress,
-                ) as exc:
-                    context.log.error(f"{partition_key} not loaded: {exc}")
-                    failures[partition_key] = str(exc)
-                    continue
-                except NOT_RETRIED as exc:
-                    raise dg.Failure(description=str(exc), allow_retries=False) from None
-                warehouse.replace_date(
-                    settings.location_id, business_date, {t: day.tables[t] for t in selected}
-                )
-                if BUSINESS_DAYS in selected:
-                    book.record(day.tables[BUSINESS_DAYS], day.summary)
-                    written.append(business_date)
-                for table in selected:
-                    metadata = materialization_metadata(day, table)
-                    if table == BUSINESS_DAYS:
-                        metadata[FINGERPRINT_KEY] = Listing.of(delivery.listing).fingerprint
-                        metadata[EXPECTED_FILES_KEY] = dg.MetadataValue.json(sorted(expected))
-                    yield dg.AssetMaterialization(
-                        asset_key=asset_key(table), partition=partition_key, metadata=metadata
-                    )
-                if check_selected:
-                    yield closure_evaluation(
-                        context, day.summary, day.verdict, partition_key, rules
-                    )
-            if written:
-                yield from rejudge(
-                    context, warehouse, settings, rules, calendar, written, check_selected
+            for location_id, dates in by_location.items():
+                yield from load_location(
+                    context,
+                    settings.location(location_id),
+                    sorted(dates),
+                    rules,
+                    selected,
+                    check_selected,
+                    failures,
+                    (source, archive, warehouse),
+                    settings.folder_max_wait,
                 )
         if failures:
             raise dg.Failure(
-                description="; ".join(f"{d} not loaded: {e}" for d, e in failures.items()),
+                description="; ".join(f"{k} not loaded: {e}" for k, e in failures.items()),
                 metadata={"failed_dates": dg.MetadataValue.json(failures)},
                 allow_retries=False,
             )
 
     return toast_export
+
+
+def load_location(
+    context: dg.AssetExecutionContext,
+    location: LocationSettings,
+    dates: list[date],
+    rules: ClosureRules,
+    selected: list[str],
+    check_selected: bool,
+    failures: dict[str, str],
+    resources: tuple[ExportSource, RawArchive, Warehouse],
+    folder_max_wait: timedelta,
+):
+    """Load one location's dates of the run, judged against that location's own history; a date
+    that cannot be loaded is added to `failures` (by partition key) and skipped."""
+    source, archive, warehouse = resources
+    location_id = location.location_id
+    calendar = public_holidays(location.holiday_country, location.holiday_subdivision)
+    book = VerdictBook(warehouse.business_days(location_id), rules, calendar)
+    written: list[date] = []
+    for business_date in dates:
+        key = partition_key(location_id, business_date)
+        expected = file_names(book.expected_tables(business_date))
+        try:
+            delivery = fetch_and_archive(
+                context, source, archive, location_id, business_date, expected, folder_max_wait
+            )
+            day = build_day_load(
+                location_id,
+                business_date,
+                delivery.files,
+                loaded_at=datetime.now(UTC),
+                timezone=location.timezone,
+                other_files=[f.name for f in delivery.listing if f.name not in TOAST_FILES],
+                verdict_for=lambda summary, d=business_date: book.verdict_for(d, summary),
+            )
+        except (ExportParseError, IncompleteFileError, FileTooLarge, DeliveryInProgress) as exc:
+            context.log.error(f"{key} not loaded: {exc}")
+            failures[str(key)] = str(exc)
+            continue
+        except NOT_RETRIED as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+        warehouse.replace_date(location_id, business_date, {t: day.tables[t] for t in selected})
+        if BUSINESS_DAYS in selected:
+            book.record(day.tables[BUSINESS_DAYS], day.summary)
+            written.append(business_date)
+        for table in selected:
+            metadata = materialization_metadata(day, table)
+            if table == BUSINESS_DAYS:
+                metadata[FINGERPRINT_KEY] = Listing.of(delivery.listing).fingerprint
+                metadata[EXPECTED_FILES_KEY] = dg.MetadataValue.json(sorted(expected))
+            yield dg.AssetMaterialization(
+                asset_key=asset_key(table), partition=key, metadata=metadata
+            )
+        if check_selected:
+            yield closure_evaluation(context, day.summary, day.verdict, key, rules)
+    if written:
+        yield from rejudge(
+            context, warehouse, location_id, rules, calendar, written, check_selected
+        )
 
 
 class DeliveryInProgress(Exception):
@@ -244,27 +280,28 @@ def fetch_and_archive(
     context: dg.AssetExecutionContext,
     source: ExportSource,
     archive: RawArchive,
-    settings: LocationSettings,
+    location_id: str,
     business_date: date,
     expected: frozenset[str],
+    folder_max_wait: timedelta,
 ) -> Delivery:
     """The date's delivery, archived before anything parses it.
 
     A folder Toast is still writing is refused. A folder gone from the server (Toast keeps about
     a week) is read back from the archive instead of being loaded as a closed day.
     """
-    delivery = source.fetch(settings.location_id, business_date, names=TOAST_FILES)
+    delivery = source.fetch(location_id, business_date, names=TOAST_FILES)
     if not delivery.folder_found:
-        kept = archived_delivery(archive, settings.location_id, business_date, TOAST_FILES)
+        kept = archived_delivery(archive, location_id, business_date, TOAST_FILES)
         if kept is not None:
             context.log.warning(
-                f"{business_date}: no folder on the server any more; loading its archived delivery "
+                f"{location_id} {business_date}: no folder on the server any more; loading its archived delivery "
                 f"from {archive.describe()}"
             )
             return kept
         return delivery
     reason = still_arriving(
-        Listing.of(delivery.listing), datetime.now(UTC), settings.folder_max_wait, expected
+        Listing.of(delivery.listing), datetime.now(UTC), folder_max_wait, expected
     )
     if reason is not None:
         raise DeliveryInProgress(reason)
@@ -309,45 +346,41 @@ def materialization_metadata(day: DayLoad, table: str) -> dict[str, object]:
 def rejudge(
     context: dg.AssetExecutionContext,
     warehouse: Warehouse,
-    settings: LocationSettings,
+    location_id: str,
     rules: ClosureRules,
     calendar: Mapping[date, str],
     written: list[date],
     check_selected: bool,
 ):
-    """Rewrite the stored verdicts the written dates changed; each gets a new materialization of
-    its business_days partition and a new check evaluation. Reads the facts afresh, so dates other
-    runs wrote meanwhile count too."""
-    book = VerdictBook(warehouse.business_days(settings.location_id), rules, calendar)
+    """Rewrite the stored verdicts of the location that the written dates changed; each gets a new
+    materialization of its business_days partition and a new check evaluation. Reads the facts
+    afresh, so dates other runs wrote meanwhile count too."""
+    book = VerdictBook(warehouse.business_days(location_id), rules, calendar)
     stale = book.stale(written)
     if not stale:
         return
-    warehouse.rewrite_verdicts(settings.location_id, book.rewrites(stale, datetime.now(UTC)))
+    warehouse.rewrite_verdicts(location_id, book.rewrites(stale, datetime.now(UTC)))
     for business_date, verdict in stale.items():
-        partition_key = business_date.isoformat()
-        context.log.info(f"{partition_key} re-judged: {verdict.status} ({verdict.explanation})")
+        key = partition_key(location_id, business_date)
+        context.log.info(f"{key} re-judged: {verdict.status} ({verdict.explanation})")
         metadata = {"day_status": verdict.status, "rejudged": True}
         if verdict.reason is not None:
             metadata["closure_reason"] = str(verdict.reason)
-        yield dg.AssetMaterialization(
-            asset_key=BUSINESS_DAYS_KEY, partition=partition_key, metadata=metadata
-        )
+        yield dg.AssetMaterialization(asset_key=BUSINESS_DAYS_KEY, partition=key, metadata=metadata)
         if check_selected:
-            yield closure_evaluation(
-                context, book.facts[business_date], verdict, partition_key, rules
-            )
+            yield closure_evaluation(context, book.facts[business_date], verdict, key, rules)
 
 
 def closure_evaluation(
     context: dg.AssetExecutionContext,
     summary: DaySummary,
     verdict: Verdict,
-    partition_key: str,
+    key: str,
     rules: ClosureRules,
 ) -> dg.AssetCheckEvaluation:
-    """One evaluation per date, bound to that date's business_days materialization."""
+    """One evaluation per location-date, bound to its business_days materialization."""
     records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=BUSINESS_DAYS_KEY, asset_partitions=[partition_key]),
+        dg.AssetRecordsFilter(asset_key=BUSINESS_DAYS_KEY, asset_partitions=[key]),
         limit=1,
     ).records
     target = (
@@ -363,7 +396,7 @@ def closure_evaluation(
         asset_key=BUSINESS_DAYS_KEY,
         check_name=CLOSURE_CHECK,
         passed=verdict.is_open,
-        partition=partition_key,
+        partition=key,
         severity=dg.AssetCheckSeverity.ERROR if verdict.is_gap else dg.AssetCheckSeverity.WARN,
         description=f"{verdict.status}: {verdict.explanation}",
         target_materialization_data=target,

@@ -1,6 +1,6 @@
-"""Dagster objects built from the location's settings and the TOAST_* environment.
+"""Dagster objects built from the group's settings and the TOAST_* environment.
 
-Which source and warehouse to build comes from the parsed `LocationSettings`; the connection
+Which source and warehouse to build comes from the parsed `GroupSettings`; the connection
 details each resource needs are read here, their only home. In the code location, secrets are
 bound by name with `dagster.EnvVar` and read only when a run starts; a command using a resource in
 its own process takes the values from the environment it was given (`bind_by_name=False`).
@@ -25,14 +25,7 @@ from toast_pipeline.resources.duckdb_warehouse import DEFAULT_DUCKDB_PATH, DuckD
 from toast_pipeline.resources.sftp import SFTPExportSource
 from toast_pipeline.resources.source import ExportSource
 from toast_pipeline.resources.warehouse import Warehouse
-from toast_pipeline.settings import LocationSettings, SettingsError
-
-
-def partitions_for(settings: LocationSettings) -> dg.DailyPartitionsDefinition:
-    """One partition per business date, in the restaurant's zone, up to yesterday."""
-    return dg.DailyPartitionsDefinition(
-        start_date=settings.start_date.isoformat(), timezone=settings.timezone
-    )
+from toast_pipeline.settings import GroupSettings, SettingsError
 
 
 def _named(
@@ -80,7 +73,7 @@ def archive_from_env(env: Mapping[str, str]) -> RawArchive:
 
 
 def source_from_env(
-    settings: LocationSettings,
+    settings: GroupSettings,
     env: Mapping[str, str],
     archive: RawArchive,
     *,
@@ -93,7 +86,7 @@ def source_from_env(
 
 
 def warehouse_from_env(
-    settings: LocationSettings, env: Mapping[str, str], *, bind_by_name: bool = True
+    settings: GroupSettings, env: Mapping[str, str], *, bind_by_name: bool = True
 ) -> Warehouse:
     if settings.warehouse == "bigquery":
         if not env.get("TOAST_BIGQUERY_PROJECT"):

@@ -173,6 +173,10 @@ class RawArchive(ConfigurableResource, ABC):
         manifests = self.manifests(location_id, business_date)
         return manifests[-1] if manifests else None
 
+    @abstractmethod
+    def locations(self) -> list[str]:
+        """Locations with anything archived, sorted."""
+
     def dates(self, location_id: str) -> list[date]:
         """Dates with at least one manifest, oldest first."""
         days = set()
@@ -237,6 +241,10 @@ class LocalRawArchive(RawArchive):
     def _exists(self, key: str) -> bool:
         return self._file(key).is_file()
 
+    def locations(self) -> list[str]:
+        root = Path(self.path)
+        return sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
     def _keys(self, prefix: str) -> list[str]:
         root = Path(self.path).resolve()
         base = self._file(prefix)
@@ -286,6 +294,12 @@ class GCSRawArchive(RawArchive):
     def _exists(self, key: str) -> bool:
         return self._bucket().blob(self._name(key)).exists()
 
+    def locations(self) -> list[str]:
+        blobs = self._bucket().list_blobs(prefix=self._name(""), delimiter="/")
+        list(blobs)  # the prefixes are known once the pages are read
+        start = len(self._name(""))
+        return sorted(prefix[start:].rstrip("/") for prefix in blobs.prefixes)
+
     def _keys(self, prefix: str) -> list[str]:
         start = len(self._name(""))
         return [blob.name[start:] for blob in self._bucket().list_blobs(prefix=self._name(prefix))]
@@ -295,6 +309,9 @@ class ArchiveExportSource(ExportSource):
     """The archive read as if it were Toast's server: each date's latest delivery."""
 
     archive: RawArchive
+
+    def list_locations(self) -> list[str]:
+        return self.archive.locations()
 
     def list_date_folders(self, location_id: str) -> list[DateFolder]:
         folders = []

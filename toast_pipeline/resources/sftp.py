@@ -167,6 +167,16 @@ class SFTPExportSource(ExportSource):
 
     # -- the interface -----------------------------------------------------------------------
 
+    def list_locations(self) -> list[str]:
+        def folders_in(sftp: paramiko.SFTPClient) -> list[str]:
+            return sorted(
+                entry.filename
+                for entry in sftp.listdir_attr(self.root)
+                if entry.st_mode is not None and stat.S_ISDIR(entry.st_mode)
+            )
+
+        return self._call(f"listing {self.root}", folders_in)
+
     def list_date_folders(self, location_id: str) -> list[DateFolder]:
         folder = self._remote_path(location_id)
 

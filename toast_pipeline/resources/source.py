@@ -40,6 +40,11 @@ class ExportSource(ConfigurableResource, ABC):
     """The interface the assets read Toast exports through."""
 
     @abstractmethod
+    def list_locations(self) -> list[str]:
+        """The folders under the root, by name, sorted (one listing call): a group login sees one
+        numbered folder per location."""
+
+    @abstractmethod
     def list_date_folders(self, location_id: str) -> list[DateFolder]:
         """The `YYYYMMDD` folders under the location, oldest first (one listing call)."""
 

@@ -75,6 +75,13 @@ class Warehouse(ConfigurableResource, ABC):
         retypes money and ratio columns whose type changed. Idempotent; every row is kept.
         """
 
+    def locations(self) -> list[str]:
+        """The locations with at least one loaded date."""
+        frame = self.query(
+            f"SELECT DISTINCT location_id FROM {self.table(BUSINESS_DAYS)} ORDER BY location_id"
+        )
+        return [str(v) for v in frame.get_column("location_id").to_list()] if frame.height else []
+
     def business_days(self, location_id: str) -> pl.DataFrame:
         """One row per loaded date: the verdict and what was delivered, typed as the specs say
         (BigQuery returns every NUMERIC at scale 9; the stored values fit the spec's scale)."""

@@ -158,9 +158,81 @@ def closure_summary(business_days: pl.DataFrame, calendar: Mapping[date, str]) -
     )
 
 
-def print_closure_report(summary: ClosureSummary, console: Console, location_id: str) -> None:
+def group_closures(summaries: Mapping[str, ClosureSummary]) -> pl.DataFrame:
+    """One row per location (by display name): dates loaded, closed, delivery gaps, the most
+    frequent reason; then the group's total."""
+    rows = [
+        (
+            name,
+            s.loaded,
+            s.closed,
+            len(s.gaps),
+            s.by_reason.get_column("reason")[0] if s.by_reason.height else None,
+        )
+        for name, s in summaries.items()
+    ]
+    rows.append(
+        (
+            "group",
+            sum(r[1] for r in rows),
+            sum(r[2] for r in rows),
+            sum(r[3] for r in rows),
+            None,
+        )
+    )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "location": pl.String,
+            "dates_loaded": pl.Int64,
+            "closed": pl.Int64,
+            "delivery_gaps": pl.Int64,
+            "main_reason": pl.String,
+        },
+        orient="row",
+    )
+
+
+def group_closures_markdown(group: pl.DataFrame) -> str:
+    lines = [
+        "| location | dates loaded | closed | delivery gaps | main closure reason |",
+        "|---|---:|---:|---:|---|",
+    ]
+    lines += [f"| {n} | {d} | {c} | {g} | {r or ''} |" for n, d, c, g, r in group.iter_rows()]
+    return "\n".join(lines)
+
+
+def print_group_closures(group: pl.DataFrame, console: Console) -> None:
+    console.print("\n🏢 [bold]THE GROUP[/bold]")
+    for name, loaded, closed, gaps, reason in group.iter_rows():
+        gap_note = f", {gaps} probable delivery gaps" if gaps else ""
+        reason_note = f" (mostly {reason})" if reason else ""
+        console.print(f"• {name}: {closed} of {loaded} dates closed{reason_note}{gap_note}")
+
+
+def group_daily_totals(totals: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+    """The group's per-date totals over its open locations (`Warehouse.daily_totals` of each),
+    with how many locations were open; money summed exactly."""
+    frames = [frame for frame in totals.values() if frame.height]
+    columns = ["orders", "covers", "net_sales", "tips", "checks"]
+    if not frames:
+        # The types a sum gives: counts Int64, money Decimal (polars sums decimals at precision 38).
+        empty = {"business_date": pl.Date, "open_locations": pl.Int64}
+        money = {"net_sales", "tips"}
+        return pl.DataFrame(
+            schema={**empty, **{c: pl.Decimal(38, 2) if c in money else pl.Int64 for c in columns}}
+        )
+    return (
+        pl.concat([f.select("business_date", *columns) for f in frames], how="vertical_relaxed")
+        .group_by("business_date")
+        .agg(pl.len().cast(pl.Int64).alias("open_locations"), *[pl.col(c).sum() for c in columns])
+        .sort("business_date")
+    )
+
+
+def print_closure_report(summary: ClosureSummary, console: Console, location: str) -> None:
     """The seed's "Business closure analysis" report, from the warehouse's verdicts."""
-    console.print(f"\n🏢 [bold]BUSINESS CLOSURE ANALYSIS[/bold] — location {location_id}")
+    console.print(f"\n🏢 [bold]BUSINESS CLOSURE ANALYSIS[/bold] — location {location}")
     console.print("=" * 38)
     console.print(
         f"📊 Total closure dates detected: {summary.closed} of {summary.loaded} dates loaded"

@@ -17,7 +17,7 @@ import polars as pl
 
 from toast_pipeline.toast.closures import ClosureThresholds, DaySummary, Verdict, judge
 from toast_pipeline.toast.parse import ParsedFile, frame_schema, parse_file
-from toast_pipeline.toast.specs import TABLE_SPECS, Field, Kind, TableSpec
+from toast_pipeline.toast.specs import CENT, TABLE_SPECS, Field, Kind, TableSpec
 
 BUSINESS_DAYS = "business_days"
 
@@ -126,8 +126,11 @@ def summarize(parsed: Mapping[str, ParsedFile]) -> DaySummary:
     if "order_details" in parsed:
         frame = parsed["order_details"].frame.filter(~pl.col("voided").fill_null(False))
         orders = frame.height
-        net_sales = frame.get_column("amount").sum() or Decimal("0")
-    return DaySummary(len(parsed), rows, orders, Decimal(net_sales), delivered=frozenset(parsed))
+        net_sales = Decimal(frame.get_column("amount").sum() or 0)
+    # In cents, as the warehouse stores it: a verdict's explanation read back must not differ.
+    return DaySummary(
+        len(parsed), rows, orders, net_sales.quantize(CENT), delivered=frozenset(parsed)
+    )
 
 
 @dataclass(frozen=True)

@@ -123,11 +123,13 @@ def generate_group(
     start: date,
     days: int,
     seed: int = 0,
+    damaged: Mapping[str, Mapping[date, str]] | None = None,
 ) -> SampleGroup:
     """Write every location's export under `root/<location_id>/` for the same dates.
 
     The seed is shared: a date's random streams already depend on the location, so stores never
-    repeat each other's sales. The same arguments give the same bytes.
+    repeat each other's sales. The same arguments give the same bytes. `damaged` gives a location
+    damaged dates (a damage kind per date, as `generate_export`'s `damaged_dates`).
     """
     ids = [location.location_id for location in locations]
     if not ids:
@@ -151,6 +153,7 @@ def generate_group(
             location_name=location.name,
             location_code=location.code,
             menu=location.menu,
+            damaged_dates=(damaged or {}).get(location.location_id),
         )
         for location in locations
     )

@@ -5,13 +5,14 @@ import shutil
 import subprocess
 import sys
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline_dev.__main__ import parser
-from toast_pipeline_dev.sample import SampleExport
+from toast_pipeline_dev.sample import SampleGroup
 from toast_pipeline_tests.helpers import materialize_from_the_command_line
 from toast_pipeline_tests.warehouses import REPO
 
@@ -39,11 +40,14 @@ def test_the_demo_loads_into_bigquery_on_its_own_emulator(tmp_path):
     assert dict(os.environ) == untouched
     text = result.stdout
     assert result.returncode == 0, text[-3000:] + result.stderr[-3000:]
-    export = SampleExport.read_manifest(tmp_path / "demo" / "manifest.json")
-    closed = [d for d in export.days if d.status == "closed"]
-    assert f"9 of 10 dates loaded ({9 - len(closed)} open, {len(closed)} closed), 1 failed" in text
-    assert "│ 2024-03-10 │ 185129/20240310/OrderDetails.csv" in text
-    assert "✓ The warehouse matches the generator's ground truth" in text
+    group = SampleGroup.read_manifest(tmp_path / "demo" / "manifest.json")
+    closed = [d for export in group.exports for d in export.days if d.status == "closed"]
+    assert (
+        f"19 of 20 dates loaded ({19 - len(closed)} open, {len(closed)} closed), 1 failed" in text
+    )
+    assert "│ Barrel Café (185342) │ 2024-03-07 │ 185342/20240307/OrderDetails.csv" in text
+    joined = " ".join(text.split())
+    assert "✓ The warehouse matches the generator's ground truth in every location" in joined
     assert "Warehouse: BigQuery dataset local-project.toast" in text
     assert not (tmp_path / "toast.duckdb").exists()
 
@@ -54,7 +58,7 @@ def test_one_date_materializes_into_bigquery_from_the_dagster_command_line(
 ):
     dataset = f"cli_{uuid.uuid4().hex[:8]}"
     env = {**os.environ, **sample_env, **bigquery_emulator.warehouse_env(dataset)}
-    result = materialize_from_the_command_line("2024-04-04", env, tmp_path, timeout=300)
+    result = materialize_from_the_command_line(date(2024, 4, 4), env, tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     truth = next(d for d in sample_export.days if d.business_date.isoformat() == "2024-04-04")
     warehouse = BigQueryWarehouse(project=bigquery_emulator.project, dataset=dataset)

@@ -37,7 +37,9 @@ def test_the_instance_opens_from_its_folder_without_dagster_home(tmp_path, monke
     environment = dict(os.environ)
     with open_instance(tmp_path, max_concurrent_runs=3) as instance:
         assert instance.is_persistent
-        assert instance.run_coordinator.get_run_queue_config().max_concurrent_runs == 3
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 3
+        pools = instance.get_concurrency_config().pool_config  # kept beside the override
+        assert (pools.pool_granularity.value, pools.default_pool_limit) == ("run", 1)
         storage = instance.get_ref().storage_data
         assert storage.config_dict == {"base_dir": str(tmp_path)}
         instance.add_run(dg.DagsterRun(job_name="probe", run_id="probe-run"))
@@ -45,4 +47,13 @@ def test_the_instance_opens_from_its_folder_without_dagster_home(tmp_path, monke
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     with dg.DagsterInstance.get() as same:
         assert same.get_run_by_id("probe-run") is not None
-        assert same.run_coordinator.get_run_queue_config().max_concurrent_runs == 1
+        assert same.get_concurrency_config().run_queue_config.max_concurrent_runs == 2
+
+
+def test_an_older_run_queue_limit_is_overridden_where_it_lives(tmp_path):
+    (tmp_path / "dagster.yaml").write_text(
+        "run_queue:\n  max_concurrent_runs: 1\n  dequeue_interval_seconds: 1\n"
+    )
+    with open_instance(tmp_path, max_concurrent_runs=4) as instance:
+        config = instance.get_concurrency_config().run_queue_config
+        assert config.max_concurrent_runs == 4

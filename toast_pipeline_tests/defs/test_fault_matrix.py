@@ -28,7 +28,7 @@ from toast_pipeline.defs.assets import TOAST_FILES
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.resources.source import FileTooLarge
-from toast_pipeline.settings import LocationSettings
+from toast_pipeline.settings import GroupSettings
 from toast_pipeline_dev.local_sftp import LocalSFTPServer, generate_keys, write_known_hosts
 from toast_pipeline_dev.sample import SampleExport, generate_export
 from toast_pipeline_tests.faulty_sftp import Faults, read_journal, serve_faulty
@@ -92,8 +92,8 @@ def faulty(export: SampleExport, keys: Path, tmp_path: Path):
 def job_for(
     source, tmp_path: Path, retries: int = 1
 ) -> tuple[dg.JobDefinition, DuckDBWarehouse, LocalRawArchive]:
-    settings = LocationSettings(
-        location_id=LOCATION,
+    settings = GroupSettings(
+        locations=(LOCATION,),
         start_date=START,
         holiday_country=None,
         run_retries=retries,
@@ -256,10 +256,10 @@ def test_each_malformed_file_fails_its_date_naming_file_and_line_and_the_others_
         result = run_dates(job, instance, DAYS[0], DAYS[-1])
         assert not result.success
         failed = failure(result).user_failure_data.metadata["failed_dates"].value
-    assert sorted(failed) == sorted(d.isoformat() for d in DAMAGE)
+    assert sorted(failed) == sorted(f"{d.isoformat()}|{LOCATION}" for d in DAMAGE)
     for day, kind in DAMAGE.items():
         truth = export.day(day)
-        message = failed[day.isoformat()]
+        message = failed[f"{day.isoformat()}|{LOCATION}"]
         assert (
             f"{LOCATION}/{day:%Y%m%d}/{truth.damage_file}, line {truth.damage_line}" in message
         ), (kind, message)
@@ -401,7 +401,7 @@ def test_no_secret_reaches_the_event_log_the_logs_or_any_file_written(
                 "-m",
                 "toast_pipeline.definitions",
             ]
-            command += ["--select", "key:toast/*", "--partition", day.isoformat()]
+            command += ["--select", "key:toast/*", "--partition", f"{day.isoformat()}|{LOCATION}"]
             done = subprocess.run(command, env=run_env, capture_output=True, text=True, timeout=120)
             outputs.append(done.stdout + done.stderr)
     assert "RUN_SUCCESS" in outputs[0], outputs[0][-2000:]

@@ -1,5 +1,6 @@
 """The new-folder sensor against a real loopback SFTP server whose folder the test changes."""
 
+import json
 import os
 import shutil
 import time
@@ -10,15 +11,18 @@ import pytest
 
 from toast_pipeline.definitions import DAILY_JOB, build_definitions
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, EXPECTED_FILES_KEY, FINGERPRINT_KEY
+from toast_pipeline.defs.partitions import LOCATIONS_PARTITIONS
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
-from toast_pipeline.settings import LocationSettings
+from toast_pipeline.settings import GroupSettings
 from toast_pipeline.toast.arrivals import EXPECTED_FILES, QUIET_PERIOD, Listing
+from toast_pipeline_dev.local_sftp import generate_keys
 from toast_pipeline_dev.sample import LEAN_ACCOUNT_FILES
+from toast_pipeline_tests.faulty_sftp import Faults, read_journal, serve_faulty
 
 pytestmark = pytest.mark.e2e
 
-SETTINGS = LocationSettings(location_id="185129", start_date=date(2024, 4, 1))
+SETTINGS = GroupSettings(date(2024, 4, 1), locations=("185129",))
 
 
 @pytest.fixture
@@ -65,7 +69,7 @@ def test_a_settled_folder_is_requested_once_and_again_when_redelivered(served):
     requests, cursor = tick(source, None)
     assert requests == []
     requests, cursor = tick(source, cursor)
-    assert [key for key, _ in requests] == ["2024-04-04"]
+    assert [key for key, _ in requests] == ["2024-04-04|185129"]
     first_run_key = requests[0][1]
     assert tick(source, cursor)[0] == []
 
@@ -75,7 +79,7 @@ def test_a_settled_folder_is_requested_once_and_again_when_redelivered(served):
     requests, cursor = tick(source, cursor)
     assert requests == []
     requests, cursor = tick(source, cursor)
-    assert [key for key, _ in requests] == ["2024-04-04"]
+    assert [key for key, _ in requests] == ["2024-04-04|185129"]
     assert requests[0][1] != first_run_key
 
 
@@ -115,7 +119,7 @@ def test_a_folder_missing_an_expected_file_is_requested_only_once_it_comes(serve
     requests, cursor = tick(source, cursor)
     assert requests == []  # the first look at the complete folder
     requests, cursor = tick(source, cursor)
-    assert [key for key, _ in requests] == ["2024-04-05"]
+    assert [key for key, _ in requests] == ["2024-04-05|185129"]
 
 
 def test_a_complete_folder_just_written_is_requested_once_quiet(served):
@@ -129,7 +133,7 @@ def test_a_complete_folder_just_written_is_requested_once_quiet(served):
     copy_written_ago(day, folder, sorted(EXPECTED_FILES), timedelta(minutes=10))
     requests, cursor = tick(source, cursor)
     requests, cursor = tick(source, cursor)
-    assert [key for key, _ in requests] == ["2024-04-05"]
+    assert [key for key, _ in requests] == ["2024-04-05|185129"]
 
 
 def test_the_sensor_targets_the_daily_job(served):
@@ -146,12 +150,12 @@ def test_dates_already_loaded_from_the_same_files_are_not_requested_again(served
     with dg.instance_for_test() as instance:
         instance.report_runless_asset_event(
             dg.AssetMaterialization(
-                BUSINESS_DAYS_KEY, partition="2024-04-04", metadata={FINGERPRINT_KEY: loaded}
+                BUSINESS_DAYS_KEY, partition="2024-04-04|185129", metadata={FINGERPRINT_KEY: loaded}
             )
         )
         requests, cursor = tick(source, None, instance)
         requests, cursor = tick(source, cursor, instance)
-    assert [key for key, _ in requests] == ["2024-04-05"]
+    assert [key for key, _ in requests] == ["2024-04-05|185129"]
 
 
 def test_a_folder_complete_for_an_account_without_three_files_is_requested_once_learnt(served):
@@ -167,9 +171,91 @@ def test_a_folder_complete_for_an_account_without_three_files_is_requested_once_
         instance.report_runless_asset_event(
             dg.AssetMaterialization(
                 BUSINESS_DAYS_KEY,
-                partition="2024-04-04",
+                partition="2024-04-04|185129",
                 metadata={EXPECTED_FILES_KEY: dg.MetadataValue.json(sorted(LEAN_ACCOUNT_FILES))},
             )
         )
         requests, cursor = tick(source, cursor, instance)
-    assert [key for key, _ in requests] == ["2024-04-05"]
+    assert [key for key, _ in requests] == ["2024-04-05|185129"]
+
+
+# No location named: the numbered folders are found. A folder short of the seven files is loaded
+# after a second's wait, not three hours.
+GROUP = GroupSettings(date(2024, 4, 1), folder_max_wait=timedelta(seconds=1))
+
+
+def group_tick(source, cursor, instance):
+    """One tick of the group's sensor; the locations it adds are added as the daemon would."""
+    definitions = build_definitions(
+        GROUP,
+        source=source,
+        archive=LocalRawArchive(path="unused"),
+        warehouse=DuckDBWarehouse(path="unused.duckdb"),
+    )
+    sensor = definitions.resolve_sensor_def("toast_new_folders")
+    with (
+        dg.build_sensor_context(
+            cursor=cursor, resources={"source": source}, definitions=definitions, instance=instance
+        ) as context,
+        # The sensor daemon checks the requested keys against the instance's locations.
+        dg.partition_loading_context(dynamic_partitions_store=instance),
+    ):
+        result = sensor.evaluate_tick(context)
+    added = [
+        key
+        for request in result.dynamic_partitions_requests or []
+        for key in request.partition_keys
+    ]
+    if added:
+        instance.add_dynamic_partitions(LOCATIONS_PARTITIONS, added)
+    return sorted(r.partition_key for r in result.run_requests or []), result.cursor, added
+
+
+def test_a_group_sensor_finds_its_locations_and_lists_each_once_a_tick(
+    tmp_path, sample_group, sftp_source_factory
+):
+    """New numbered folders become locations; each tick lists the root once and each location's
+    date folders once, and only a recent, new or changed date folder further. (Nothing is learnt of the
+    café yet, so its four files are let through by the maximum wait.)"""
+    root = tmp_path / "export"
+
+    def deliver_old(location_id: str, folder: str) -> None:
+        shutil.copytree(sample_group.root / location_id / folder, root / location_id / folder)
+        written = time.time() - 4 * 3600
+        for path in (root / location_id / folder).iterdir():
+            os.utime(path, (written, written))
+
+    deliver_old("185129", "20240404")
+    deliver_old("185342", "20240404")
+    (root / "reports").mkdir()  # not a location folder number: never a location
+    journal = tmp_path / "journal.jsonl"
+    generate_keys(tmp_path / "keys")
+    with (
+        serve_faulty(root, tmp_path / "keys", Faults(journal=str(journal))) as server,
+        dg.instance_for_test() as instance,
+    ):
+        source = sftp_source_factory(server)
+        requests, cursor, added = group_tick(source, None, instance)
+        assert (requests, added) == ([], ["185129", "185342"])
+        time.sleep(1)
+        requests, cursor, added = group_tick(source, cursor, instance)
+        assert (requests, added) == (["2024-04-04|185129", "2024-04-04|185342"], [])
+        assert sorted(json.loads(cursor)["locations"]) == ["185129", "185342"]
+
+        journal.write_text("")
+        deliver_old("185342", "20240405")
+        requests, cursor, _ = group_tick(source, cursor, instance)
+        listed = [e["path"] for e in read_journal(journal) if e["event"] == "list"]
+        # Each folder once: the root, each location, and its folders of the last week (a file
+        # replaced in place does not move its folder's time, so recent ones are always looked at).
+        assert sorted(listed) == [
+            "/",
+            "/185129",
+            "/185129/20240404",
+            "/185342",
+            "/185342/20240404",
+            "/185342/20240405",
+        ]
+        assert requests == []  # first look at the new folder
+        time.sleep(1)
+        assert group_tick(source, cursor, instance)[0] == ["2024-04-05|185342"]

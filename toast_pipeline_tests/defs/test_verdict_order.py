@@ -10,7 +10,7 @@ from toast_pipeline.definitions import DAILY_JOB, build_definitions
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
 from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
-from toast_pipeline.settings import LocationSettings
+from toast_pipeline.settings import GroupSettings
 from toast_pipeline.toast.baselines import (
     ClosureRules,
     judge_dates,
@@ -55,7 +55,7 @@ def server(tmp_path_factory, sftp_server_factory):
 def load(server, sftp_source_factory, tmp_path, batches: list[list[date]]):
     """Load the dates run by run (each batch one ranged run); return verdicts, markers, checks."""
     warehouse = DuckDBWarehouse(path=str(tmp_path / f"order_{id(batches)}.duckdb"))
-    settings = LocationSettings(location_id=LOCATION, start_date=START, holiday_country=None)
+    settings = GroupSettings(locations=(LOCATION,), start_date=START, holiday_country=None)
     archive = LocalRawArchive(path=str(tmp_path / f"raw_{id(batches)}"))
     job = build_definitions(
         settings, source=sftp_source_factory(server), archive=archive, warehouse=warehouse
@@ -64,8 +64,8 @@ def load(server, sftp_source_factory, tmp_path, batches: list[list[date]]):
     with dg.DagsterInstance.ephemeral() as instance:
         for batch in batches:
             tags = {
-                "dagster/asset_partition_range_start": min(batch).isoformat(),
-                "dagster/asset_partition_range_end": max(batch).isoformat(),
+                "dagster/asset_partition_range_start": f"{min(batch).isoformat()}|{LOCATION}",
+                "dagster/asset_partition_range_end": f"{max(batch).isoformat()}|{LOCATION}",
             }
             assert job.execute_in_process(tags=tags, instance=instance).success
         evaluations = {}
@@ -119,5 +119,6 @@ def test_reverse_one_by_one_batches_and_one_run_give_the_same_verdicts(
         date(2024, 4, 5): "low_activity",  # one catering order, against the days before
         date(2024, 4, 7): "delivery_gap",  # nothing delivered after it
     }
-    assert evaluations["2024-04-06"] == (True, "open")  # the storm
+    assert set(evaluations) == {f"{d.isoformat()}|185129" for d in DATES}
+    assert evaluations["2024-04-06|185129"] == (True, "open")  # the storm
     assert "quiet day (3 open days of any weekday before)" in expected[date(2024, 4, 5)].explanation

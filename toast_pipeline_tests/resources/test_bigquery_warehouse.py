@@ -16,7 +16,7 @@ from toast_pipeline.defs.factories import warehouse_from_env
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse, ddl_type, schema_field
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.resources.warehouse_sql import CLOSURE_FREE_VIEWS
-from toast_pipeline.settings import LocationSettings
+from toast_pipeline.settings import GroupSettings
 from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
 from toast_pipeline.toast.parse import frame_schema
 from toast_pipeline.toast.specs import Field, Kind
@@ -152,7 +152,7 @@ def test_the_environment_selects_bigquery_and_binds_the_key_by_name(monkeypatch)
         "TOAST_BIGQUERY_LOCATION": "EU",
         "TOAST_GCP_CREDENTIALS": "c2VjcmV0LW5ldmVyLXNob3du",
     }
-    warehouse = warehouse_from_env(LocationSettings.from_env(env), env)
+    warehouse = warehouse_from_env(GroupSettings.from_env(env), env)
     assert isinstance(warehouse, BigQueryWarehouse)
     assert (warehouse.project, warehouse.dataset, warehouse.location) == (
         "acme-data",
@@ -161,8 +161,8 @@ def test_the_environment_selects_bigquery_and_binds_the_key_by_name(monkeypatch)
     )
     assert warehouse.gcp_credentials == dg.EnvVar("TOAST_GCP_CREDENTIALS")
     assert "c2VjcmV0" not in repr(warehouse)
-    assert isinstance(warehouse_from_env(LocationSettings.from_env({}), {}), DuckDBWarehouse)
-    assert LocationSettings.from_env(env).warehouse == "bigquery"
+    assert isinstance(warehouse_from_env(GroupSettings.from_env({}), {}), DuckDBWarehouse)
+    assert GroupSettings.from_env(env).warehouse == "bigquery"
 
 
 def test_a_command_takes_the_key_from_the_environment_it_was_given():
@@ -171,11 +171,11 @@ def test_a_command_takes_the_key_from_the_environment_it_was_given():
         "TOAST_BIGQUERY_PROJECT": "p",
         "TOAST_GCP_CREDENTIALS": "k",
     }
-    warehouse = warehouse_from_env(LocationSettings.from_env(env), env, bind_by_name=False)
+    warehouse = warehouse_from_env(GroupSettings.from_env(env), env, bind_by_name=False)
     assert warehouse.gcp_credentials == "k"
 
 
 def test_bigquery_without_a_project_is_a_clear_error():
     env = {"TOAST_WAREHOUSE": "bigquery"}
     with pytest.raises(ValueError, match="TOAST_BIGQUERY_PROJECT"):
-        warehouse_from_env(LocationSettings.from_env(env), env)
+        warehouse_from_env(GroupSettings.from_env(env), env)

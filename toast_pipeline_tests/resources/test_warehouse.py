@@ -20,11 +20,11 @@ from google.api_core.exceptions import BadRequest
 
 from toast_pipeline.definitions import DAILY_JOB, defs
 from toast_pipeline.defs.assets import TOAST_FILES, build_toast_assets
-from toast_pipeline.defs.factories import partitions_for
+from toast_pipeline.defs.partitions import partition_key, partitions_for
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse, WarehouseBusyError, _log
 from toast_pipeline.resources.warehouse import Warehouse
-from toast_pipeline.settings import LocationSettings
+from toast_pipeline.settings import GroupSettings
 from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES, build_day_load
 from toast_pipeline.toast.specs import TABLE_SPECS
 from toast_pipeline_tests.helpers import DAY, LOCATION, day_tables
@@ -245,10 +245,10 @@ def test_a_run_killed_while_writing_a_date_leaves_it_whole(
         assert date_state(conn, table, DAY) == survived
         assert date_state(conn, table, OTHER_DAY) == other
 
-    settings = LocationSettings(location_id=LOCATION, start_date=OTHER_DAY)
+    settings = GroupSettings(locations=(LOCATION,), start_date=OTHER_DAY)
     result = dg.materialize(
         [build_toast_assets(settings, partitions_for(settings))],
-        partition_key=DAY.isoformat(),
+        partition_key=partition_key(LOCATION, DAY),
         resources={
             "source": sftp_source_factory(sample_server),
             "archive": archive,
@@ -294,8 +294,8 @@ def _run_dates(env: dict[str, str], first: date, last: date, role: str, pipe: Co
     if role == "waiter":
         assert pipe.recv() == "start"
     tags = {
-        "dagster/asset_partition_range_start": first.isoformat(),
-        "dagster/asset_partition_range_end": last.isoformat(),
+        "dagster/asset_partition_range_start": str(partition_key(LOCATION, first)),
+        "dagster/asset_partition_range_end": str(partition_key(LOCATION, last)),
     }
     result = job.execute_in_process(tags=tags, raise_on_error=False)
     errors = [e.step_failure_data.error.to_string() for e in result.all_events if e.is_step_failure]

@@ -123,3 +123,21 @@ def test_marker_rows_are_typed_like_real_rows():
     frame = load({}).tables["order_details"]
     assert frame.schema["amount"] == pl.Decimal(18, 2)
     assert frame.get_column("amount").to_list() == [None]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {},
+        {"OrderDetails.csv": b"Order Id,Amount,Voided\n"},
+        {"OrderDetails.csv": b"Order Id,Amount,Voided\n1,0.00,false\n2,5.00,true\n"},
+    ],
+    ids=["no-order-file", "no-orders", "zero-sales"],
+)
+def test_regression_zero_net_sales_are_in_cents_as_stored(files):
+    """A date with no sales summed to `0`, read back from the warehouse as `0.00`: the verdict's
+    explanation changed, so every such date was re-judged and re-materialized on each load."""
+    load = build_day_load(
+        "185129", date(2024, 4, 4), files, loaded_at=datetime.now(UTC), timezone="America/Chicago"
+    )
+    assert str(load.summary.net_sales) == "0.00"
