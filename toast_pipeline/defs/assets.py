@@ -371,6 +371,14 @@ def rejudge(
             yield closure_evaluation(context, book.facts[business_date], verdict, key, rules)
 
 
+def describe(verdict: Verdict) -> str:
+    """The verdict in a line: its explanation, led by the status unless it already is."""
+    label = verdict.status.replace("_", " ")
+    if verdict.explanation.startswith(label):
+        return verdict.explanation
+    return f"{label}: {verdict.explanation}"
+
+
 def closure_evaluation(
     context: dg.AssetExecutionContext,
     summary: DaySummary,
@@ -398,7 +406,7 @@ def closure_evaluation(
         passed=verdict.is_open,
         partition=key,
         severity=dg.AssetCheckSeverity.ERROR if verdict.is_gap else dg.AssetCheckSeverity.WARN,
-        description=f"{verdict.status}: {verdict.explanation}",
+        description=describe(verdict),
         target_materialization_data=target,
         metadata={
             "status": verdict.status,

@@ -220,7 +220,7 @@ def test_launch_a_backfill_and_read_its_outcome_through_graphql(webserver, sampl
     assert checks["2024-04-06|185129"] == {
         "status": "FAILED",
         "run_id": second,
-        "description": f"closed: {explanation}",
+        "description": explanation,  # it starts with "closed" already
         "reason": "insufficient_files",
         "explanation": explanation,
         "files_found": 3,

@@ -15,6 +15,7 @@ from toast_pipeline.defs.assets import (
     CLOSURE_CHECK,
     asset_key,
     build_toast_assets,
+    describe,
 )
 from toast_pipeline.defs.partitions import partitions_for
 from toast_pipeline.resources.archive import ArchiveExportSource
@@ -27,6 +28,7 @@ from toast_pipeline.toast.baselines import (
     public_holidays,
     summaries_from_business_days,
 )
+from toast_pipeline.toast.closures import ClosureReason, Verdict
 from toast_pipeline.toast.specs import TABLE_SPECS
 from toast_pipeline_dev.sample import (
     LEAN_ACCOUNT_FILES,
@@ -518,3 +520,21 @@ def test_a_ranged_run_over_two_locations_loads_and_judges_each_location_on_its_o
         **{k: "SUCCEEDED" if verdicts[k] == "open" else "FAILED" for k in loaded},
         damaged_key: "EXECUTION_FAILED",
     }
+
+
+@pytest.mark.parametrize(
+    ("reason", "explanation", "description"),
+    [
+        (None, "open: 24 orders", "open: 24 orders"),
+        (ClosureReason.NO_FILES, "closed: no Toast files", "closed: no Toast files"),
+        (ClosureReason.LOW_SALES, "net sales 12.00 below 50", "closed: net sales 12.00 below 50"),
+        (
+            ClosureReason.DELIVERY_GAP,
+            "delivery gap: no Toast files",
+            "delivery gap: no Toast files",
+        ),
+    ],
+)
+def test_regression_a_check_description_names_its_status_once(reason, explanation, description):
+    """It read "closed: closed: …" when the explanation already began with the status."""
+    assert describe(Verdict(reason, explanation)) == description
