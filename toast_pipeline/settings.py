@@ -18,7 +18,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -133,9 +133,6 @@ class GroupSettings:
             holiday_subdivision=own.get("holiday_subdivision", self.holiday_subdivision),
             name=own.get("name"),
         )
-
-    def with_locations(self, locations: tuple[str, ...]) -> GroupSettings:
-        return replace(self, locations=locations)
 
     def accepts(self, location_id: str) -> bool:
         """Whether a folder of the server is one of the group's locations to load."""

@@ -38,7 +38,7 @@ import dagster as dg
 
 from toast_pipeline.commands.graphql_client import ACTIVE_BACKFILL_STATUSES
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, GROUP
-from toast_pipeline.defs.partitions import partition_key, split_key
+from toast_pipeline.defs.partitions import has_date, partition_key, split_key
 from toast_pipeline.settings import GroupSettings, LocationSettings, SettingsError
 
 BACKFILL_TAG = "toast/backfill_command"
@@ -629,7 +629,6 @@ def plan_group(
     """Each location's dates (its own first to last folder for --all), less what is loaded."""
     from toast_pipeline.resources.source import LocationNotFound
 
-    dates_partitions = partitions_def.get_partitions_def_for_dimension("date")
     plans, unreadable = [], {}
     for location_id in group_locations(request, settings, source):
         location = settings.location(location_id)
@@ -642,11 +641,7 @@ def plan_group(
             wanted = [d for i, d in request.keys if i == location_id]
         else:
             wanted = requested_dates(request, on_server)
-        outside = [
-            d
-            for d in wanted
-            if d < location.start_date or not dates_partitions.has_partition_key(d.isoformat())
-        ]
+        outside = [d for d in wanted if d < location.start_date or not has_date(partitions_def, d)]
         wanted = [d for d in wanted if d not in set(outside)]
         days = warehouse.business_days(location_id)
         plan = plan_backfill(
