@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo demo-bigquery test lint ui install clean
+.PHONY: demo demo-bigquery demo-production test lint ui install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,17 @@ demo-bigquery: $(STAMP)
 	scripts/bigquery-emulator-venv.sh
 	$(BIN)/python -m toast_pipeline_dev demo --bigquery-emulator
 
-## The whole test suite (what CI runs). Without the BigQuery emulator or Chromium, the tests
-## needing them fail and say why.
+## The same demo on the production instance (deploy/dagster.yaml): a local PostgreSQL server
+## (Debian's package, installed if missing) and the real Dagster daemon executing the backfill.
+demo-production: $(STAMP)
+	scripts/ensure-debian-packages.sh postgresql
+	$(BIN)/python -m toast_pipeline_dev demo --production-instance
+
+## The whole test suite (what CI runs). Without the BigQuery emulator, Chromium or PostgreSQL, the
+## tests needing them fail and say why.
 test: $(STAMP) lint
 	-scripts/bigquery-emulator-venv.sh
-	-scripts/ensure-chromium.sh
+	-scripts/ensure-debian-packages.sh
 	$(BIN)/pytest -n 2
 
 ## Lint and format (ruff) and the import contracts between the layers (import-linter).
@@ -39,11 +45,13 @@ lint: $(STAMP)
 
 ## The Dagster UI on the demo's instance (run `make demo` first): with no Toast settings of your own
 ## (TOAST_SFTP_HOST, TOAST_SOURCE, TOAST_LOCATIONS, TOAST_LOCATION_ID, TOAST_LOCATIONS_FILE), it
-## shows the demo's group (data/demo/location.env, written by the demo).
+## shows the demo's group (data/demo/location.env, written by the demo). Dagster's switches as the
+## backfill command sets them (toast_pipeline/commands/instance.py: DAGSTER_SWITCHES).
 ui: $(STAMP)
 	if [ -z "$$TOAST_SFTP_HOST$$TOAST_SOURCE$$TOAST_LOCATIONS$$TOAST_LOCATION_ID$$TOAST_LOCATIONS_FILE" ] \
 		&& [ -f data/demo/location.env ]; then . data/demo/location.env; fi; \
-	DAGSTER_HOME=$(CURDIR)/dagster_home $(BIN)/dagster dev -h 127.0.0.1
+	DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS=$${DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS:-1} \
+		DAGSTER_HOME=$(CURDIR)/dagster_home $(BIN)/dagster dev -h 127.0.0.1
 
 clean:
 	rm -rf $(VENV) data .bigquery-emulator

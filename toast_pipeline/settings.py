@@ -26,7 +26,10 @@ from zoneinfo import ZoneInfo
 import holidays
 
 DEFAULT_TIMEZONE = "America/Chicago"
-DEFAULT_BATCH_SIZE = 31
+# Dates of one location per backfill run: a year and a day. Each run pays a process start and
+# the code location's load (about 5 s); a run writes, materializes and fails each date on its own
+# whatever its size, and on DuckDB runs take turns anyway.
+DEFAULT_BATCH_SIZE = 366
 SOURCES = ("sftp", "archive")
 WAREHOUSES = ("duckdb", "bigquery")
 # Required as soon as there is something to read from: no demo or example value stands in.

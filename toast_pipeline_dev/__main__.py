@@ -44,6 +44,15 @@ def parser() -> argparse.ArgumentParser:
         help="load into BigQuery on a local emulator started from VENV "
         "(built by scripts/bigquery-emulator-venv.sh) instead of DuckDB",
     )
+    demo.add_argument(
+        "--production-instance",
+        action="store_true",
+        help="load through the production instance (deploy/dagster.yaml) on a local PostgreSQL "
+        "server, executed by the real Dagster daemon",
+    )
+    # The child process of --production-instance, given the Postgres variables: it starts the
+    # daemon once the export is served.
+    demo.add_argument("--with-daemon", action="store_true", help=argparse.SUPPRESS)
     serve = commands.add_parser(
         "serve-sample",
         help="serve the demo's group export over SFTP on 127.0.0.1 until interrupted, "
@@ -68,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             orders_per_day=args.orders_per_day,
             bigquery_emulator=args.bigquery_emulator,
+            production_instance=args.production_instance,
+            with_daemon=args.with_daemon,
         )
         return run_demo(options, console)
     return serve_sample(args.data_dir, args.port, console)

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -33,8 +34,9 @@ from toast_pipeline.resources.warehouse import Warehouse
 from toast_pipeline.settings import GroupSettings
 from toast_pipeline.toast.daily_load import BUSINESS_DAYS
 from toast_pipeline.toast.specs import TABLE_SPECS
-from toast_pipeline_dev import local_bigquery
+from toast_pipeline_dev import local_bigquery, local_postgres
 from toast_pipeline_dev.local_sftp import LocalSFTPServer, serve
+from toast_pipeline_dev.production import production_home, running_daemon
 from toast_pipeline_dev.sample import (
     DEMO_GROUP,
     GroupLocation,
@@ -61,6 +63,8 @@ class DemoOptions:
     # Every store's typical orders on an open day; None keeps each store's own (DEMO_GROUP).
     orders_per_day: int | None = None
     bigquery_emulator: Path | None = None  # the emulator's venv: load into BigQuery on it
+    production_instance: bool = False  # deploy/dagster.yaml on a local Postgres, with the daemon
+    with_daemon: bool = False  # (the child process of production_instance) start the daemon
 
     @property
     def demo_dir(self) -> Path:
@@ -84,8 +88,8 @@ def damaged_date(options: DemoOptions) -> date:
     return options.start + timedelta(days=first)
 
 
-def server_env(server: LocalSFTPServer, options: DemoOptions) -> dict[str, str]:
-    """The environment a real Toast group would set, pointed at the loopback server."""
+def server_settings(server: LocalSFTPServer) -> dict[str, str]:
+    """The TOAST_SFTP_* settings that point a group at the loopback server."""
     return {
         "TOAST_SFTP_HOST": server.host,
         "TOAST_SFTP_PORT": str(server.port),
@@ -93,8 +97,12 @@ def server_env(server: LocalSFTPServer, options: DemoOptions) -> dict[str, str]:
         "TOAST_SFTP_PRIVATE_KEY_PATH": str(server.client_key_path),
         "TOAST_SFTP_KNOWN_HOSTS": str(server.known_hosts_path),
         "TOAST_SFTP_ROOT": "/",
-        **demo_group_env(options),
     }
+
+
+def server_env(server: LocalSFTPServer, options: DemoOptions) -> dict[str, str]:
+    """The environment a real Toast group would set, pointed at the loopback server."""
+    return {**server_settings(server), **demo_group_env(options)}
 
 
 def write_env_file(path: Path, env: Mapping[str, str]) -> None:
@@ -150,6 +158,8 @@ def generate(options: DemoOptions) -> SampleGroup:
 def run_demo(options: DemoOptions, console: Console) -> int:
     """Generate, serve, backfill every location-date through Dagster, then check against the
     truth."""
+    if options.production_instance:
+        return _in_production_instance(options, console)
     if options.bigquery_emulator is None:
         return _load_and_compare(options, console, os.environ)
     with local_bigquery.serve(options.data_dir / "bigquery", options.bigquery_emulator) as emulator:
@@ -159,6 +169,27 @@ def run_demo(options: DemoOptions, console: Console) -> int:
         env = {**os.environ, **emulator.warehouse_env(), "COLUMNS": str(console.width)}
         command = [sys.executable, "-m", "toast_pipeline_dev", "demo", *demo_arguments(options)]
         return subprocess.run(command, env=env).returncode
+
+
+def _in_production_instance(options: DemoOptions, console: Console) -> int:
+    """The demo on the production instance: a local PostgreSQL server, a fresh instance folder
+    holding deploy/dagster.yaml, and the demo proper in a child process given the Postgres
+    variables (the instance reads them from the environment of the process opening it), which
+    starts the daemon once the export is served."""
+    with local_postgres.serve(options.data_dir / "postgres") as postgres:
+        home = production_home(options.demo_dir / "production_home")
+        console.print(
+            f"PostgreSQL on {postgres.host}:{postgres.port}; the production instance "
+            f"(deploy/dagster.yaml) in {home}"
+        )
+        env = {
+            **os.environ,
+            **postgres.env(),
+            "DAGSTER_HOME": str(home),
+            "COLUMNS": str(console.width),
+        }
+        command = [sys.executable, "-m", "toast_pipeline_dev", "demo", *demo_arguments(options)]
+        return subprocess.run([*command, "--with-daemon"], env=env).returncode
 
 
 def demo_arguments(options: DemoOptions) -> list[str]:
@@ -195,9 +226,16 @@ def _load_and_compare(options: DemoOptions, console: Console, base_env: Mapping[
             f"so the backfill finds the stores' folders. Names and zones: "
             f"{env['TOAST_LOCATIONS_FILE']}"
         )
-        run_backfill_command(
-            BackfillRequest(all_dates=True, force=True, log_path=log_path), console, env
-        )
+        with (
+            running_daemon(env, options.demo_dir / "daemon.log")
+            if options.with_daemon
+            else nullcontext()
+        ):
+            if options.with_daemon:
+                console.print("The Dagster daemon serves the instance: it executes the backfill.")
+            run_backfill_command(
+                BackfillRequest(all_dates=True, force=True, log_path=log_path), console, env
+            )
     write_env_file(options.demo_dir / UI_ENV_FILE, demo_group_env(options))
     log = json.loads(log_path.read_text())
     warehouse = warehouse_from_env(GroupSettings.from_env(env), env, bind_by_name=False)
@@ -225,7 +263,12 @@ def _load_and_compare(options: DemoOptions, console: Console, base_env: Mapping[
         )
     console.print(
         f"\nWarehouse: {warehouse.describe()}   Dagster instance: {dagster_home(env)}\n"
-        "See the backfill, the runs and the per-location-date checks in the UI: make ui"
+        + (
+            "Its PostgreSQL server stops with the demo; docs/production-instance.md says how to "
+            "run the production instance for real."
+            if options.with_daemon
+            else "See the backfill, the runs and the per-location-date checks in the UI: make ui"
+        )
     )
     return 1 if problems else 0
 

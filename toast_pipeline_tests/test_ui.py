@@ -24,7 +24,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -46,9 +45,11 @@ from toast_pipeline.commands.graphql_client import (
     STATUS_QUERY,
     execute,
 )
+from toast_pipeline.commands.instance import with_dagster_switches
 from toast_pipeline.defs.partitions import dates_partitions, partitions_for
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.settings import GroupSettings
+from toast_pipeline_dev.production import stop_process_group
 from toast_pipeline_dev.sample import SampleGroup
 from toast_pipeline_tests.conftest import GROUP_DAMAGED
 from toast_pipeline_tests.helpers import PROJECT_ROOT, free_port, wait_until_serving
@@ -99,7 +100,7 @@ def chromium_page(profile: Path) -> Iterator[Page]:
     if executable is None:
         pytest.fail(
             "chromium is not on the PATH: this test drives the system's Chromium. "
-            "Install it with scripts/ensure-chromium.sh (apt-get install chromium).",
+            "Install it with scripts/ensure-debian-packages.sh chromium (apt-get install chromium).",
             pytrace=False,
         )
     expect.set_options(timeout=UI_TIMEOUT)
@@ -196,7 +197,10 @@ def group_dagster_dev(tmp_path: Path, group_env: dict[str, str]) -> Iterator[str
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, **group_env, "TOAST_SENSOR_INTERVAL_SECONDS": "3600"}
+    # As `make ui` starts it: with the project's Dagster switches (see what a failed date shows).
+    env = with_dagster_switches(
+        {**os.environ, **group_env, "TOAST_SENSOR_INTERVAL_SECONDS": "3600"}
+    )
     command = [
         str(Path(sys.executable).with_name("dagster")),
         "dev",
@@ -222,20 +226,6 @@ def group_dagster_dev(tmp_path: Path, group_env: dict[str, str]) -> Iterator[str
             yield url
         finally:
             stop_process_group(process)
-
-
-def stop_process_group(process: subprocess.Popen) -> None:
-    """`dagster dev` spawns the webserver, the daemon, code servers and runs: stop them all."""
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        pass
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # whatever outlived the shutdown
-    except ProcessLookupError:
-        pass
-    process.wait()
 
 
 class Screenshots:
@@ -328,7 +318,7 @@ def dot(page: Page, key: str) -> Locator:
 def expect_dot(page: Page, key: str, result: str, what: str) -> None:
     colour = DOT[result]
     expect(dot(page, key), f"{what}: {result}, a {colour} dot").to_have_attribute(
-        "style", re.compile(rf"background-color: var\(--color-accent-{colour}\)")
+        "style", re.compile(rf"background(-color)?: var\(--color-accent-{colour}\)")
     )
 
 
@@ -465,6 +455,32 @@ def read_check_results(
     return reasons
 
 
+def failed_date_on_asset_page(page: Page, url: str, shots: Screenshots) -> None:
+    """What the planned-events switch costs: the café's damaged date, whose run failed, shows as
+    missing, not failed, on business_days' Partitions tab (its check still says Execution Failed,
+    the backfill counts it failed)."""
+    page.goto(f"{url}/assets/toast/business_days?view=partitions")
+    dates = page.get_by_placeholder("ex: ")
+    dates.fill(f"[{SHOWN[0]}...{SHOWN[-1]}]")
+    dates.press("Enter")
+    # 6 dates x 2 stores: the command's 4 for each, the café's open day after the damaged one;
+    # missing: the bistro's two UI dates (not launched) and the café's damaged date.
+    for label, count in (("Failed", 0), ("Materialized", 9), ("Missing", 3)):
+        expect(
+            status_checkbox(page, label),
+            f"business_days' status filter counts {count} location-dates as {label}",
+        ).to_have_text(f"{label} ({count})")
+    damaged = GROUP_DAMAGED[1].isoformat()
+    page.get_by_title(damaged, exact=True).click()
+    page.get_by_title(CAFE, exact=True).click()
+    expect(
+        page.get_by_text("View all historical events (0)", exact=True),
+        f"{damaged}|{CAFE}'s pane shows no materialization and no failed run",
+    ).to_be_visible()
+    expect_dot(page, damaged, MISSING, f"{CAFE} {damaged} on business_days' Partitions tab")
+    shots.take(f"asset-partitions-{CAFE}-damaged-date-missing")
+
+
 CHECK_EXECUTION = """
     status
     evaluation { metadataEntries { label ... on TextMetadataEntry { text } } }
@@ -538,6 +554,7 @@ def test_a_group_backfill_launched_in_the_ui_and_per_location_check_results(
             verdicts = final_verdicts(url)
             results = expected_results(sample_group, verdicts)
             reasons = read_check_results(page, url, results, verdicts, shots)
+            failed_date_on_asset_page(page, url, shots)
         except BaseException:
             shots.take("failure")
             raise

@@ -42,7 +42,6 @@ from toast_pipeline.defs.assets import (
     FINGERPRINT_KEY,
     LoadConfig,
     asset_key,
-    column_schema,
 )
 from toast_pipeline.defs.partitions import add_locations, has_date, partition_key
 from toast_pipeline.settings import GroupSettings, LocationSettings, SettingsError
@@ -257,7 +256,6 @@ def materialization_metadata(row: Mapping[str, object], table: str) -> dict[str,
     status = str(row["status"])
     metadata: dict[str, object] = {
         "day_status": status,
-        "dagster/column_schema": column_schema(table),
         ADOPTED_KEY: True,
     }
     if row.get("closure_reason") is not None:

@@ -205,8 +205,9 @@ def daemon_is_running(instance: dg.DagsterInstance) -> bool:
 
 
 @contextmanager
-def code_server(env: Mapping[str, str]) -> Iterator[str]:
-    """The code location served by a process started with exactly `env`; yields its socket.
+def code_server(env: Mapping[str, str]) -> Iterator[Callable[[], str]]:
+    """The code location served by a process started with exactly `env`; yields a function that
+    waits until it serves and returns its socket, so the caller can plan while it starts.
 
     Runs are launched through this server and start as its child processes, so they inherit `env`
     too. The server lives as long as the block.
@@ -217,9 +218,13 @@ def code_server(env: Mapping[str, str]) -> Iterator[str]:
         command += ["--socket", socket, "--location-name", LOCATION_NAME, "--log-level", "warning"]
         command += ["--module-name", DEFINITIONS_MODULE, "--working-directory", os.getcwd()]
         process = subprocess.Popen(command, env=dict(env))
-        try:
+
+        def serving() -> str:
             _wait_until_serving(process, socket)
-            yield socket
+            return socket
+
+        try:
+            yield serving
         finally:
             process.terminate()
             try:
@@ -249,16 +254,16 @@ def _wait_until_serving(process: subprocess.Popen, socket: str) -> None:
 
 
 @contextmanager
-def workspace(instance: dg.DagsterInstance, env: Mapping[str, str]) -> Iterator:
-    """The code location as the daemon and the UI load it (same location name), given `env`."""
+def workspace(instance: dg.DagsterInstance, serving: Callable[[], str]) -> Iterator:
+    """The code location as the daemon and the UI load it (same location name), from the code
+    server `serving` waits for."""
     from toast_pipeline.defs.dagster_internals import GrpcServerTarget, WorkspaceProcessContext
 
-    with code_server(env) as socket:
-        target = GrpcServerTarget(
-            host="localhost", port=None, socket=socket, location_name=LOCATION_NAME
-        )
-        with WorkspaceProcessContext(instance, target) as context:
-            yield context
+    target = GrpcServerTarget(
+        host="localhost", port=None, socket=serving(), location_name=LOCATION_NAME
+    )
+    with WorkspaceProcessContext(instance, target) as context:
+        yield context
 
 
 def _first_cause(error) -> str:
@@ -672,8 +677,12 @@ def run_backfill_command(request: BackfillRequest, console, env: Mapping[str, st
             "no server to read dates from: set TOAST_SFTP_HOST (with TOAST_SFTP_USERNAME and "
             "TOAST_START_DATE), or use --from-archive"
         )
-    with open_instance(home, max_concurrent_runs=request.max_workers) as instance:
-        return _run_backfill(request, console, env, settings, instance, started)
+    with (
+        open_instance(home, max_concurrent_runs=request.max_workers) as instance,
+        # Started first: it loads the code location while the server and warehouse are read.
+        nullcontext(None) if request.dry_run else code_server(env) as serving,
+    ):
+        return _run_backfill(request, console, env, settings, instance, started, serving)
 
 
 def _run_backfill(
@@ -683,6 +692,7 @@ def _run_backfill(
     settings: GroupSettings,
     instance: dg.DagsterInstance,
     started: float,
+    serving: Callable[[], str] | None,
 ) -> int:
     from rich.live import Live
 
@@ -735,7 +745,7 @@ def _run_backfill(
     new = add_locations(instance, partitions_def, [p.location.location_id for p in group.locations])
     if new:
         console.print(f"New locations added to the instance's partitions: {', '.join(new)}")
-    with workspace(instance, env) as context:
+    with workspace(instance, serving) as context:
         helper_needed = not daemon_is_running(instance)
         backfill_id = launch(
             context,

@@ -115,7 +115,12 @@ def quiet_dagster_previews() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The console script. Dagster reads its switches from this process's environment when this
+    process creates runs (a backfill with no daemon), so they are set here, before any run."""
+    from toast_pipeline.commands.instance import with_dagster_switches
+
     args = parser().parse_args(argv)
+    os.environ.update(with_dagster_switches(os.environ))
     console = Console()
     quiet_dagster_previews()
     try:

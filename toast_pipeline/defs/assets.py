@@ -13,9 +13,13 @@ written the run re-judges the stored dates of that location whose history they b
 """
 
 import warnings
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 import dagster as dg
 from pydantic import Field as ConfigField
@@ -37,7 +41,14 @@ from toast_pipeline.settings import GroupSettings, LocationSettings
 from toast_pipeline.toast.arrivals import Listing, file_names, still_arriving
 from toast_pipeline.toast.baselines import ClosureRules, public_holidays
 from toast_pipeline.toast.closures import ClosureThresholds, DaySummary, Verdict
-from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES, DayLoad, build_day_load
+from toast_pipeline.toast.daily_load import (
+    BUSINESS_DAYS,
+    WAREHOUSE_TABLES,
+    DayLoad,
+    ParsedDay,
+    judged_day_load,
+    parse_day,
+)
 from toast_pipeline.toast.delivery import Delivery
 from toast_pipeline.toast.parse import ExportParseError, polars_dtype
 from toast_pipeline.toast.specs import SPECS_BY_TABLE, TABLE_SPECS
@@ -224,52 +235,149 @@ def load_location(
     folder_max_wait: timedelta,
 ):
     """Load one location's dates of the run, judged against that location's own history; a date
-    that cannot be loaded is added to `failures` (by partition key) and skipped."""
+    that cannot be loaded is added to `failures` (by partition key) and skipped.
+
+    Three things overlap, in order per date: the next dates download and parse in worker
+    threads, a date's write goes to a writer thread, and the previous date's events are recorded
+    meanwhile. A date is materialized only once its write has committed.
+    """
     source, archive, warehouse = resources
     location_id = location.location_id
     calendar = public_holidays(location.holiday_country, location.holiday_subdivision)
     book = VerdictBook(warehouse.business_days(location_id), rules, calendar)
     written: list[date] = []
-    for business_date in dates:
-        key = partition_key(location_id, business_date)
-        expected = file_names(book.expected_tables(business_date))
-        try:
-            delivery = fetch_and_archive(
-                context, source, archive, location_id, business_date, expected, folder_max_wait
+    with (
+        closing(source.fetch_many(location_id, dates, names=TOAST_FILES)) as deliveries,
+        ThreadPoolExecutor(1, thread_name_prefix="toast-parse") as parser,
+        ThreadPoolExecutor(1, thread_name_prefix="toast-writer") as writer,
+    ):
+        previous: tuple[list[Future[None]], Callable[[], Iterator]] | None = None
+        archiving: list[Future[None]] = []  # archived by the writer, ahead of each date's write
+        checked = 0
+        for business_date, fetched, parsed in _parsed_ahead(dates, deliveries, parser, location_id):
+            key = partition_key(location_id, business_date)
+            expected = file_names(book.expected_tables(business_date))
+            try:
+                delivery = fetch_and_archive(
+                    context,
+                    fetched,
+                    archive,
+                    location_id,
+                    business_date,
+                    expected,
+                    folder_max_wait,
+                    keep=lambda d: archiving.append(writer.submit(archive.keep, d)),
+                )
+                # A folder read back from the archive was not among the parsed downloads.
+                parsed_day = (
+                    parsed.result()
+                    if delivery is fetched.result()
+                    else parse_delivery(location_id, business_date, delivery)
+                )
+            except (ExportParseError, IncompleteFileError, FileTooLarge, DeliveryInProgress) as exc:
+                context.log.error(f"{key} not loaded: {exc}")
+                failures[str(key)] = str(exc)
+                continue
+            except NOT_RETRIED as exc:
+                raise dg.Failure(description=str(exc), allow_retries=False) from None
+            day = judged_day_load(
+                parsed_day,
+                book.verdict_for(business_date, parsed_day.summary),
+                timezone=location.timezone,
             )
-            day = build_day_load(
+            write = writer.submit(
+                warehouse.replace_date,
                 location_id,
                 business_date,
-                delivery.files,
-                loaded_at=datetime.now(UTC),
-                timezone=location.timezone,
-                other_files=[f.name for f in delivery.listing if f.name not in TOAST_FILES],
-                verdict_for=lambda summary, d=business_date: book.verdict_for(d, summary),
+                {t: day.tables[t] for t in selected},
             )
-        except (ExportParseError, IncompleteFileError, FileTooLarge, DeliveryInProgress) as exc:
-            context.log.error(f"{key} not loaded: {exc}")
-            failures[str(key)] = str(exc)
-            continue
-        except NOT_RETRIED as exc:
-            raise dg.Failure(description=str(exc), allow_retries=False) from None
-        warehouse.replace_date(location_id, business_date, {t: day.tables[t] for t in selected})
-        if BUSINESS_DAYS in selected:
-            book.record(day.tables[BUSINESS_DAYS], day.summary)
-            written.append(business_date)
-        for table in selected:
-            metadata = materialization_metadata(day, table)
-            if table == BUSINESS_DAYS:
-                metadata[FINGERPRINT_KEY] = Listing.of(delivery.listing).fingerprint
-                metadata[EXPECTED_FILES_KEY] = dg.MetadataValue.json(sorted(expected))
-            yield dg.AssetMaterialization(
-                asset_key=asset_key(table), partition=key, metadata=metadata
+            if BUSINESS_DAYS in selected:
+                book.record(day.tables[BUSINESS_DAYS], day.summary)
+                written.append(business_date)
+            if previous is not None:
+                yield from _once_done(*previous)
+            # This date's archiving is checked with its write; a failed date's at the end.
+            previous = (
+                [*archiving[checked:], write],
+                partial(
+                    day_events,
+                    context,
+                    day,
+                    delivery,
+                    expected,
+                    key,
+                    selected,
+                    check_selected,
+                    rules,
+                ),
             )
-        if check_selected:
-            yield closure_evaluation(context, day.summary, day.verdict, key, rules)
+            checked = len(archiving)
+        if previous is not None:
+            yield from _once_done(*previous)
+        for archived in archiving:  # the dates that failed to parse were archived too
+            archived.result()
     if written:
         yield from rejudge(
             context, warehouse, location_id, rules, calendar, written, check_selected
         )
+
+
+def _parsed_ahead(
+    dates: list[date],
+    deliveries: Iterator[Future[Delivery]],
+    parser: ThreadPoolExecutor,
+    location_id: str,
+    ahead: int = 2,
+) -> Iterator[tuple[date, Future[Delivery], Future[ParsedDay]]]:
+    """Each date with its download and its parse, the parse started a few dates ahead."""
+
+    def parse(fetched: Future[Delivery], business_date: date) -> ParsedDay:
+        return parse_delivery(location_id, business_date, fetched.result())
+
+    pending: deque[tuple[date, Future[Delivery], Future[ParsedDay]]] = deque()
+    for business_date, fetched in zip(dates, deliveries):
+        pending.append((business_date, fetched, parser.submit(parse, fetched, business_date)))
+        if len(pending) > ahead:
+            yield pending.popleft()
+    yield from pending
+
+
+def parse_delivery(location_id: str, business_date: date, delivery: Delivery) -> ParsedDay:
+    return parse_day(
+        location_id,
+        business_date,
+        delivery.files,
+        loaded_at=datetime.now(UTC),
+        other_files=[f.name for f in delivery.listing if f.name not in TOAST_FILES],
+    )
+
+
+def _once_done(work: list[Future[None]], events: Callable[[], Iterator]) -> Iterator:
+    """A date's events once its archiving and its write have succeeded (or their error)."""
+    for task in work:
+        task.result()
+    yield from events()
+
+
+def day_events(
+    context: dg.AssetExecutionContext,
+    day: DayLoad,
+    delivery: Delivery,
+    expected: frozenset[str],
+    key: str,
+    selected: list[str],
+    check_selected: bool,
+    rules: ClosureRules,
+) -> Iterator:
+    """A written date's materializations, and its check evaluation bound to them."""
+    for table in selected:
+        metadata = materialization_metadata(day, table)
+        if table == BUSINESS_DAYS:
+            metadata[FINGERPRINT_KEY] = Listing.of(delivery.listing).fingerprint
+            metadata[EXPECTED_FILES_KEY] = dg.MetadataValue.json(sorted(expected))
+        yield dg.AssetMaterialization(asset_key=asset_key(table), partition=key, metadata=metadata)
+    if check_selected:
+        yield closure_evaluation(context, day.summary, day.verdict, key, rules)
 
 
 class DeliveryInProgress(Exception):
@@ -278,19 +386,20 @@ class DeliveryInProgress(Exception):
 
 def fetch_and_archive(
     context: dg.AssetExecutionContext,
-    source: ExportSource,
+    fetched: Future[Delivery],
     archive: RawArchive,
     location_id: str,
     business_date: date,
     expected: frozenset[str],
     folder_max_wait: timedelta,
+    keep: Callable[[Delivery], None],
 ) -> Delivery:
-    """The date's delivery, archived before anything parses it.
+    """The date's delivery, handed to `keep` for the archive whatever its parse will say.
 
     A folder Toast is still writing is refused. A folder gone from the server (Toast keeps about
     a week) is read back from the archive instead of being loaded as a closed day.
     """
-    delivery = source.fetch(location_id, business_date, names=TOAST_FILES)
+    delivery = fetched.result()
     if not delivery.folder_found:
         kept = archived_delivery(archive, location_id, business_date, TOAST_FILES)
         if kept is not None:
@@ -305,7 +414,7 @@ def fetch_and_archive(
     )
     if reason is not None:
         raise DeliveryInProgress(reason)
-    archive.keep(delivery)
+    keep(delivery)
     return delivery
 
 
@@ -320,7 +429,6 @@ def materialization_metadata(day: DayLoad, table: str) -> dict[str, object]:
         "dagster/row_count": frame.height - markers,
         "closure_marker_rows": markers,
         "day_status": day.verdict.status,
-        "dagster/column_schema": column_schema(table),
     }
     if day.verdict.reason is not None:
         metadata["closure_reason"] = str(day.verdict.reason)

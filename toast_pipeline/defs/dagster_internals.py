@@ -34,6 +34,9 @@ PRIVATE_SYMBOLS: tuple[tuple[str, str], ...] = (
     ("dagster._core.workspace.load_target", "GrpcServerTarget"),
     # ...and only when no daemon is alive: no public API reads the daemons' heartbeats.
     ("dagster._daemon.controller", "get_daemon_statuses"),
+    # None validates an instance's dagster.yaml without opening its storage: the deployment
+    # files are checked with Dagster's own loader where no Postgres server or Docker runs.
+    ("dagster._core.instance.config", "dagster_instance_config"),
     # None ties a ranged run's check result to its date: Dagster builds this pointer to the
     # evaluated materialization only in single-partition runs.
     (

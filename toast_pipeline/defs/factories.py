@@ -20,7 +20,6 @@ from toast_pipeline.resources.archive import (
     LocalRawArchive,
     RawArchive,
 )
-from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline.resources.duckdb_warehouse import DEFAULT_DUCKDB_PATH, DuckDBWarehouse
 from toast_pipeline.resources.sftp import SFTPExportSource
 from toast_pipeline.resources.source import ExportSource
@@ -89,6 +88,10 @@ def warehouse_from_env(
     settings: GroupSettings, env: Mapping[str, str], *, bind_by_name: bool = True
 ) -> Warehouse:
     if settings.warehouse == "bigquery":
+        # Imported here: Google's client libraries add about 150 MB to every process (the code
+        # server, each run, the commands) that a DuckDB warehouse does not need.
+        from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
+
         if not env.get("TOAST_BIGQUERY_PROJECT"):
             raise SettingsError("TOAST_WAREHOUSE=bigquery needs TOAST_BIGQUERY_PROJECT")
         return BigQueryWarehouse(

@@ -74,6 +74,11 @@ class DuckDBWarehouse(Warehouse):
     lock_timeout_seconds: float = ConfigField(
         default=900, description="How long to wait for another process to release the file"
     )
+    memory_limit: str = ConfigField(
+        default="128MB",
+        description="DuckDB's buffer pool in the run's process (DuckDB's own default is 80 % of "
+        "the machine's memory and it keeps what it read cached); larger work spills to disk",
+    )
 
     _tables_ready: bool = PrivateAttr(default=False)
     _conn: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
@@ -95,7 +100,7 @@ class DuckDBWarehouse(Warehouse):
             reraise=True,
         )
         try:
-            return retrying(duckdb.connect, self.path)
+            return retrying(duckdb.connect, self.path, config={"memory_limit": self.memory_limit})
         except duckdb.IOException as exc:
             if not _is_lock_conflict(exc):
                 raise

@@ -9,10 +9,13 @@ and no secret in any log line, message or repr.
 from __future__ import annotations
 
 import posixpath
+import queue
 import re
 import socket
 import stat
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -109,7 +112,8 @@ def _resolved(value: str | None, what: str) -> str | None:
 
 
 class SFTPExportSource(ExportSource):
-    """Toast's export SFTP server, read with paramiko over one connection per run.
+    """Toast's export SFTP server, read with paramiko over one connection per run, plus a few
+    for reading a run's next dates ahead (`fetch_many`).
 
     Not thread-safe: use one instance per thread (Dagster gives each run its own).
     Populate `password` and `private_key_passphrase` with `dagster.EnvVar`.
@@ -159,6 +163,12 @@ class SFTPExportSource(ExportSource):
         default=256,
         description="Largest file downloaded (Toast's are a few MB); a larger one is refused "
         "before any byte is read, so one bad file cannot exhaust the run's memory",
+    )
+
+    read_ahead_connections: int = ConfigField(
+        default=3,
+        description="Connections downloading a run's next dates while the current one is parsed "
+        "and written (1: none); against a distant server they, not the bandwidth, set the speed",
     )
 
     _transport: paramiko.Transport | None = PrivateAttr(default=None)
@@ -219,6 +229,72 @@ class SFTPExportSource(ExportSource):
             return Delivery(location_id, business_date, True, files, listing)
 
         return self._call(f"fetching {folder}", fetch_from)
+
+    def fetch_many(
+        self, location_id: str, dates: Iterable[date], names: Iterable[str] | None = None
+    ) -> Iterator[Future[Delivery]]:
+        """Up to two dates per read-ahead connection are downloading while the caller works.
+
+        Each connection is a session of its own, opened only once a first one has logged in, so
+        refused credentials cost one attempt, not one per connection (a lockout risk); they are
+        closed when the caller has taken the last future (they complete first) or stops early.
+        """
+        dates = list(dates)
+        workers = min(self.read_ahead_connections, len(dates))
+        if workers <= 1:
+            yield from super().fetch_many(location_id, dates, names)
+            return
+        names = None if names is None else tuple(names)
+        first = self._session_copy()
+        sessions = [first]
+        try:
+            first._call(f"connecting to {self._address}", lambda sftp: None)
+        except Exception as exc:
+            self._connect_attempts += first.connect_attempts
+            first.close()
+            for _ in dates:  # every date fails as the connection did; nothing more is tried
+                failed: Future[Delivery] = Future()
+                failed.set_exception(exc)
+                yield failed
+            return
+        idle = queue.SimpleQueue()
+        idle.put(first)
+
+        def fetch(business_date: date) -> Delivery:
+            try:
+                session = idle.get_nowait()
+            except queue.Empty:
+                session = self._session_copy()
+                sessions.append(session)
+            try:
+                return session.fetch(location_id, business_date, names)
+            finally:
+                idle.put(session)
+
+        upcoming = iter(dates)
+        executor = ThreadPoolExecutor(workers, thread_name_prefix="sftp-read-ahead")
+        try:
+            pending = deque(executor.submit(fetch, d) for _, d in zip(range(2 * workers), upcoming))
+            while pending:
+                following = next(upcoming, None)
+                if following is not None:
+                    pending.append(executor.submit(fetch, following))
+                yield pending.popleft()
+        except GeneratorExit:  # the caller stopped early: what it will not read is not fetched
+            executor.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            executor.shutdown(wait=True)  # the futures handed out complete before the end
+            for session in sessions:
+                session.close()
+                self._connect_attempts += session.connect_attempts
+
+    def _session_copy(self) -> SFTPExportSource:
+        """The same settings, without this instance's connection."""
+        copy = self.model_copy()
+        copy._transport = copy._sftp = None
+        copy._connect_attempts = 0
+        return copy
 
     # -- lifecycle ---------------------------------------------------------------------------
 

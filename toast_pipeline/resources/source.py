@@ -8,7 +8,8 @@ archive, `archive.py`).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from datetime import date
 
 from dagster import ConfigurableResource
@@ -64,3 +65,17 @@ class ExportSource(ConfigurableResource, ABC):
 
         Files not in the folder are simply absent from `Delivery.files`.
         """
+
+    def fetch_many(
+        self, location_id: str, dates: Iterable[date], names: Iterable[str] | None = None
+    ) -> Iterator[Future[Delivery]]:
+        """`fetch` of each date, in order, as a future: its `result()` is the delivery or raises
+        what `fetch` raised, so one date's error stays that date's. Here one after another;
+        a source may read ahead while the caller works on the date it was given."""
+        for business_date in dates:
+            future: Future[Delivery] = Future()
+            try:
+                future.set_result(self.fetch(location_id, business_date, names))
+            except Exception as exc:
+                future.set_exception(exc)
+            yield future

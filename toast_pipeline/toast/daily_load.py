@@ -76,21 +76,32 @@ def folder_path(location_id: str, business_date: date) -> str:
     return f"{location_id}/{business_date:%Y%m%d}"
 
 
-def build_day_load(
+@dataclass(frozen=True)
+class ParsedDay:
+    """A date's files parsed and its rows framed for the warehouse, before it is judged: what
+    needs no history, so it can be prepared while another date is written."""
+
+    location_id: str
+    business_date: date
+    loaded_at: datetime
+    parsed: dict[str, ParsedFile]
+    rows: dict[str, pl.DataFrame]  # the warehouse frames of the tables with rows
+    source_files: dict[str, SourceFile]
+    ignored_files: list[str]
+    summary: DaySummary
+
+
+def parse_day(
     location_id: str,
     business_date: date,
     files: Mapping[str, bytes],
     *,
     loaded_at: datetime,
-    timezone: str,
-    thresholds: ClosureThresholds = ClosureThresholds(),
     other_files: Sequence[str] = (),
-    verdict_for: Callable[[DaySummary], Verdict] | None = None,
-) -> DayLoad:
+) -> ParsedDay:
     """Raises ExportParseError (naming file, line, column) if any Toast file is malformed.
 
-    `other_files` names files of the folder that were listed but not fetched. `verdict_for` judges
-    the date (the learnt rules need the location's history); without it the seed's rules do.
+    `other_files` names files of the folder that were listed but not fetched.
     """
     folder = folder_path(location_id, business_date)
     by_lower_name = {name.lower(): name for name in files}
@@ -106,18 +117,63 @@ def build_day_load(
         parsed[spec.table] = parse_file(spec, data, path)
     known = {spec.file_name.lower() for spec in TABLE_SPECS}
     ignored = sorted({name for name in files if name.lower() not in known} | set(other_files))
-
-    summary = summarize(parsed)
-    verdict = judge(summary, thresholds) if verdict_for is None else verdict_for(summary)
-    context = _RowContext(business_date, location_id, verdict, loaded_at)
-    tables = {
-        spec.table: _warehouse_frame(spec, parsed.get(spec.table), context) for spec in TABLE_SPECS
+    rows = {
+        spec.table: _rows_frame(spec, parsed[spec.table], location_id, business_date, loaded_at)
+        for spec in TABLE_SPECS
+        if spec.table in parsed and parsed[spec.table].frame.height
     }
-    tables[BUSINESS_DAYS] = _business_day_row(summary, verdict, context, timezone)
-    drift = {table: p.drift_notes for table, p in parsed.items() if p.drift_notes}
-    return DayLoad(
-        location_id, business_date, summary, verdict, tables, source_files, drift, ignored
+    return ParsedDay(
+        location_id,
+        business_date,
+        loaded_at,
+        parsed,
+        rows,
+        source_files,
+        ignored,
+        summarize(parsed),
     )
+
+
+def judged_day_load(day: ParsedDay, verdict: Verdict, *, timezone: str) -> DayLoad:
+    """The parsed date's warehouse frames under its verdict: closure markers in the tables
+    without rows when it is closed."""
+    context = _RowContext(day.business_date, day.location_id, verdict, day.loaded_at)
+    tables = {
+        spec.table: day.rows[spec.table]
+        if spec.table in day.rows
+        else _no_rows_frame(spec, context)
+        for spec in TABLE_SPECS
+    }
+    tables[BUSINESS_DAYS] = _business_day_row(day.summary, verdict, context, timezone)
+    drift = {table: p.drift_notes for table, p in day.parsed.items() if p.drift_notes}
+    return DayLoad(
+        day.location_id,
+        day.business_date,
+        day.summary,
+        verdict,
+        tables,
+        day.source_files,
+        drift,
+        day.ignored_files,
+    )
+
+
+def build_day_load(
+    location_id: str,
+    business_date: date,
+    files: Mapping[str, bytes],
+    *,
+    loaded_at: datetime,
+    timezone: str,
+    thresholds: ClosureThresholds = ClosureThresholds(),
+    other_files: Sequence[str] = (),
+    verdict_for: Callable[[DaySummary], Verdict] | None = None,
+) -> DayLoad:
+    """`parse_day` and `judged_day_load` in one: `verdict_for` judges the date (the learnt rules
+    need the location's history); without it the seed's rules do."""
+    day = parse_day(location_id, business_date, files, loaded_at=loaded_at, other_files=other_files)
+    verdict = judge(day.summary, thresholds) if verdict_for is None else verdict_for(day.summary)
+    return judged_day_load(day, verdict, timezone=timezone)
 
 
 def summarize(parsed: Mapping[str, ParsedFile]) -> DaySummary:
@@ -141,19 +197,28 @@ class _RowContext:
     loaded_at: datetime
 
 
-def _warehouse_frame(spec: TableSpec, parsed: ParsedFile | None, ctx: _RowContext) -> pl.DataFrame:
+def _rows_frame(
+    spec: TableSpec,
+    parsed: ParsedFile,
+    location_id: str,
+    business_date: date,
+    loaded_at: datetime,
+) -> pl.DataFrame:
     schema = frame_schema(spec.fields)
-    if parsed is not None and parsed.frame.height:
-        return parsed.frame.with_columns(
-            pl.lit(ctx.business_date, pl.Date).alias("business_date"),
-            pl.lit(ctx.location_id, pl.String).alias("location_id"),
-            pl.lit(False).alias("closure_indicator"),
-            pl.lit(None, pl.String).alias("closure_reason"),
-            pl.lit(parsed.source, pl.String).alias("source_file"),
-            pl.lit(ctx.loaded_at, schema["loaded_at"]).alias("loaded_at"),
-        ).select(schema.names())
+    return parsed.frame.with_columns(
+        pl.lit(business_date, pl.Date).alias("business_date"),
+        pl.lit(location_id, pl.String).alias("location_id"),
+        pl.lit(False).alias("closure_indicator"),
+        pl.lit(None, pl.String).alias("closure_reason"),
+        pl.lit(parsed.source, pl.String).alias("source_file"),
+        pl.lit(loaded_at, schema["loaded_at"]).alias("loaded_at"),
+    ).select(schema.names())
+
+
+def _no_rows_frame(spec: TableSpec, ctx: _RowContext) -> pl.DataFrame:
+    """Nothing for an open date; the closure marker for a closed one."""
     if not ctx.verdict.is_closed:
-        return pl.DataFrame(schema=schema)
+        return pl.DataFrame(schema=frame_schema(spec.fields))
     return marker_frame(spec, ctx.business_date, ctx.location_id, ctx.verdict, ctx.loaded_at)
 
 

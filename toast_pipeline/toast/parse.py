@@ -299,6 +299,10 @@ def _convert(
     for every_format in (False, True):
         parsed_exprs, failed_exprs = _expressions(spec, every_format)
         parsed = text.select(parsed_exprs)
+        # A value failed where text was given and nothing was parsed; with as many nulls after
+        # parsing as before, none did (null counts are kept with the columns: no pass over rows).
+        if parsed.null_count().rows() == text.null_count().rows():
+            return parsed
         failed = pl.concat([text, parsed.rename(lambda n: f"parsed:{n}")], how="horizontal").select(
             failed_exprs
         )

@@ -14,6 +14,7 @@ from rich.console import Console
 from toast_pipeline.commands.backfill import (
     BACKFILL_TAG,
     BackfillRequest,
+    code_server,
     launch,
     location_env,
     plan_backfill,
@@ -204,7 +205,11 @@ def backfill_partitions() -> dg.MultiPartitionsDefinition:
 def test_the_code_server_loads_the_location_with_the_environment_it_is_given(environment):
     broken = {**environment, "TOAST_START_DATE": "April"}
     message = "did not load: toast_pipeline: .*TOAST_START_DATE must be YYYY-MM-DD .* got 'April'"
-    with instance(environment) as dagster, workspace(dagster, broken) as context:
+    with (
+        instance(environment) as dagster,
+        code_server(broken) as serving,
+        workspace(dagster, serving) as context,
+    ):
         with pytest.raises(RuntimeError, match=message):
             launch(context, [("185129", date(2024, 4, 1))], title="never created", tags={})
         assert dagster.get_backfills() == []
@@ -285,7 +290,7 @@ def test_a_group_backfill_loads_every_location_exactly_and_a_damaged_date_fails_
     assert {s[0].split("|")[1] for s in spans} == {"185129", "185342"}
     # On DuckDB the writer pool lets one run in at a time, though two may run at once.
     windows = sorted((start, end) for _, start, end in spans)
-    assert all(later[0] >= earlier[1] for earlier, later in zip(windows, windows[1:]))
+    assert all(later[0] >= earlier[1] for earlier, later in zip(windows, windows[1:])), windows
 
     code, text = run(
         BackfillRequest(all_dates=True, locations=("185129",), dry_run=True), group_env

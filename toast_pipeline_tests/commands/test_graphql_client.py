@@ -19,7 +19,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from toast_pipeline.commands.backfill import drive, workspace
+from toast_pipeline.commands.backfill import code_server, drive, workspace
 from toast_pipeline.commands.graphql_client import (
     GraphQLClientError,
     backfill_status,
@@ -108,7 +108,11 @@ def group_webserver(tmp_path, monkeypatch, group_env) -> Iterator[str]:
 def run_backfill(backfill_id: str, keys: list[tuple[str, date]]) -> None:
     """Execute the backfill to its end in this process, as the backfill command does."""
     partitions_def = partitions_for(GroupSettings.from_env(os.environ))
-    with dg.DagsterInstance.get() as instance, workspace(instance, os.environ) as context:
+    with (
+        dg.DagsterInstance.get() as instance,
+        code_server(os.environ) as serving,
+        workspace(instance, serving) as context,
+    ):
         drive(
             instance,
             context,

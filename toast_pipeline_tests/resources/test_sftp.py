@@ -25,6 +25,7 @@ from toast_pipeline.resources.sftp import (
 from toast_pipeline.resources.source import (
     ExportSource,
     ExportSourceUnavailable,
+    FileTooLarge,
     IncompleteFileError,
     LocationNotFound,
 )
@@ -173,6 +174,80 @@ def test_reuses_one_connection_across_calls(source: SFTPExportSource) -> None:
     assert not source.is_connected
     source.list_dates(LOCATION)
     assert source.connect_attempts == 2
+
+
+# -- reading ahead -------------------------------------------------------------------------------
+
+AHEAD_DATES = [DAY, date(2024, 4, 5), date(2024, 4, 6), date(2024, 4, 7)]
+
+
+def read_ahead_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("sftp-read-ahead")]
+
+
+@pytest.mark.e2e
+def test_reads_ahead_in_order_on_connections_of_its_own(source: SFTPExportSource) -> None:
+    expected = [source.fetch(LOCATION, d) for d in AHEAD_DATES]
+    source.close()
+    used_before = source.connect_attempts
+
+    ahead = [f.result() for f in source.fetch_many(LOCATION, AHEAD_DATES)]
+
+    assert ahead == expected
+    assert not source.is_connected, "the read-ahead must not use the caller's connection"
+    assert 1 <= source.connect_attempts - used_before <= source.read_ahead_connections
+    assert read_ahead_threads() == []
+
+
+@pytest.mark.e2e
+def test_a_date_that_cannot_be_read_ahead_fails_alone(
+    server: LocalSFTPServer, sftp_source_factory: SourceFactory
+) -> None:
+    source = sftp_source_factory(server, max_file_mb=0)  # 2024-04-04 has a non-empty file
+
+    futures = list(source.fetch_many(LOCATION, AHEAD_DATES))
+
+    with pytest.raises(FileTooLarge, match="OrderDetails.csv"):
+        futures[0].result()
+    assert [f.result().folder_found for f in futures[1:]] == [True, False, True]
+
+
+@pytest.mark.e2e
+def test_refused_credentials_cost_one_attempt_not_one_per_read_ahead_connection(
+    server: LocalSFTPServer, sftp_source_factory: SourceFactory, tmp_path: Path
+) -> None:
+    _, stranger = generate_keys(tmp_path / "stranger")
+    source = sftp_source_factory(server, private_key_path=str(stranger))
+
+    futures = list(source.fetch_many(LOCATION, AHEAD_DATES))
+
+    assert len(futures) == len(AHEAD_DATES)
+    for future in futures:
+        with pytest.raises(AuthenticationFailed):
+            future.result()
+    assert source.connect_attempts == 1
+
+
+@pytest.mark.e2e
+def test_stopping_early_ends_the_read_ahead(source: SFTPExportSource) -> None:
+    deliveries = source.fetch_many(LOCATION, AHEAD_DATES * 3)
+    assert next(deliveries).result().files["OrderDetails.csv"] == ORDERS
+
+    deliveries.close()
+
+    assert read_ahead_threads() == []
+
+
+@pytest.mark.e2e
+def test_without_read_ahead_one_connection_fetches_in_turn(
+    server: LocalSFTPServer, sftp_source_factory: SourceFactory
+) -> None:
+    source = sftp_source_factory(server, read_ahead_connections=1)
+
+    ahead = [f.result() for f in source.fetch_many(LOCATION, AHEAD_DATES)]
+
+    assert [d.business_date for d in ahead] == AHEAD_DATES
+    assert source.connect_attempts == 1 and source.is_connected
 
 
 @pytest.mark.e2e
