@@ -12,6 +12,7 @@ written the run re-judges the stored dates of that location whose history they b
 (`verdicts.py`), so a verdict never depends on the order dates were loaded in.
 """
 
+import threading
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -20,6 +21,7 @@ from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
+from typing import TypeVar
 
 import dagster as dg
 from pydantic import Field as ConfigField
@@ -54,6 +56,7 @@ from toast_pipeline.toast.parse import ExportParseError, polars_dtype
 from toast_pipeline.toast.specs import SPECS_BY_TABLE, TABLE_SPECS
 from toast_pipeline.toast.verdicts import VerdictBook
 
+T = TypeVar("T")
 GROUP = "toast"
 CLOSURE_CHECK = "closure_detection"
 BUSINESS_DAYS_KEY = dg.AssetKey([GROUP, BUSINESS_DAYS])
@@ -65,6 +68,9 @@ EXPECTED_FILES_KEY = "expected_file_names"
 TOAST_FILES = tuple(spec.file_name for spec in TABLE_SPECS)
 # Retrying these cannot help and could lock the account: the run fails at once.
 NOT_RETRIED = (AuthenticationFailed, HostKeyRejected, SFTPConfigError, LocationNotFound)
+# polars called from several threads at once can deadlock inside polars (seen: the asset's, the
+# parse and the writer thread all waiting there for good): the threads of a run take turns.
+POLARS_TURN = threading.Lock()
 # DuckDB has one writer: its runs take turns through this Dagster pool (limit 1 on the instance)
 # instead of waiting on the file's lock. BigQuery takes writers in parallel: no pool.
 DUCKDB_WRITER_POOL = "toast_duckdb_writer"
@@ -272,7 +278,7 @@ def load_location(
                 parsed_day = (
                     parsed.result()
                     if delivery is fetched.result()
-                    else parse_delivery(location_id, business_date, delivery)
+                    else _in_turn(parse_delivery, location_id, business_date, delivery)
                 )
             except (ExportParseError, IncompleteFileError, FileTooLarge, DeliveryInProgress) as exc:
                 context.log.error(f"{key} not loaded: {exc}")
@@ -280,36 +286,29 @@ def load_location(
                 continue
             except NOT_RETRIED as exc:
                 raise dg.Failure(description=str(exc), allow_retries=False) from None
-            day = judged_day_load(
-                parsed_day,
-                book.verdict_for(business_date, parsed_day.summary),
-                timezone=location.timezone,
-            )
+            with POLARS_TURN:
+                day = judged_day_load(
+                    parsed_day,
+                    book.verdict_for(business_date, parsed_day.summary),
+                    timezone=location.timezone,
+                )
+                if BUSINESS_DAYS in selected:
+                    book.record(day.tables[BUSINESS_DAYS], day.summary)
+                    written.append(business_date)
+                materializations = day_materializations(day, delivery, expected, key, selected)
             write = writer.submit(
+                _in_turn,
                 warehouse.replace_date,
                 location_id,
                 business_date,
                 {t: day.tables[t] for t in selected},
             )
-            if BUSINESS_DAYS in selected:
-                book.record(day.tables[BUSINESS_DAYS], day.summary)
-                written.append(business_date)
             if previous is not None:
                 yield from _once_done(*previous)
             # This date's archiving is checked with its write; a failed date's at the end.
             previous = (
                 [*archiving[checked:], write],
-                partial(
-                    day_events,
-                    context,
-                    day,
-                    delivery,
-                    expected,
-                    key,
-                    selected,
-                    check_selected,
-                    rules,
-                ),
+                partial(day_events, context, day, materializations, key, check_selected, rules),
             )
             checked = len(archiving)
         if previous is not None:
@@ -332,7 +331,8 @@ def _parsed_ahead(
     """Each date with its download and its parse, the parse started a few dates ahead."""
 
     def parse(fetched: Future[Delivery], business_date: date) -> ParsedDay:
-        return parse_delivery(location_id, business_date, fetched.result())
+        delivery = fetched.result()
+        return _in_turn(parse_delivery, location_id, business_date, delivery)
 
     pending: deque[tuple[date, Future[Delivery], Future[ParsedDay]]] = deque()
     for business_date, fetched in zip(dates, deliveries):
@@ -352,6 +352,11 @@ def parse_delivery(location_id: str, business_date: date, delivery: Delivery) ->
     )
 
 
+def _in_turn(work: Callable[..., T], *args) -> T:
+    with POLARS_TURN:
+        return work(*args)
+
+
 def _once_done(work: list[Future[None]], events: Callable[[], Iterator]) -> Iterator:
     """A date's events once its archiving and its write have succeeded (or their error)."""
     for task in work:
@@ -359,23 +364,33 @@ def _once_done(work: list[Future[None]], events: Callable[[], Iterator]) -> Iter
     yield from events()
 
 
-def day_events(
-    context: dg.AssetExecutionContext,
-    day: DayLoad,
-    delivery: Delivery,
-    expected: frozenset[str],
-    key: str,
-    selected: list[str],
-    check_selected: bool,
-    rules: ClosureRules,
-) -> Iterator:
-    """A written date's materializations, and its check evaluation bound to them."""
+def day_materializations(
+    day: DayLoad, delivery: Delivery, expected: frozenset[str], key: str, selected: list[str]
+) -> list[dg.AssetMaterialization]:
+    """A date's materializations, one per selected table, built as soon as it is judged (their
+    metadata reads its frames) and recorded once it is written."""
+    materializations = []
     for table in selected:
         metadata = materialization_metadata(day, table)
         if table == BUSINESS_DAYS:
             metadata[FINGERPRINT_KEY] = Listing.of(delivery.listing).fingerprint
             metadata[EXPECTED_FILES_KEY] = dg.MetadataValue.json(sorted(expected))
-        yield dg.AssetMaterialization(asset_key=asset_key(table), partition=key, metadata=metadata)
+        materializations.append(
+            dg.AssetMaterialization(asset_key=asset_key(table), partition=key, metadata=metadata)
+        )
+    return materializations
+
+
+def day_events(
+    context: dg.AssetExecutionContext,
+    day: DayLoad,
+    materializations: list[dg.AssetMaterialization],
+    key: str,
+    check_selected: bool,
+    rules: ClosureRules,
+) -> Iterator:
+    """A written date's materializations, and its check evaluation bound to them."""
+    yield from materializations
     if check_selected:
         yield closure_evaluation(context, day.summary, day.verdict, key, rules)
 
