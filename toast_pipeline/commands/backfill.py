@@ -9,7 +9,8 @@ instead of the daemon's thirty, for as long as the backfill lasts.
 The command starts the code server itself, with the environment it was given (`--from-archive`
 and `--batch-size` written into it as the settings they stand for): the runs start in that server,
 so they read the same settings, and each gets the instance from the run launcher, not from
-DAGSTER_HOME. Nothing is written to this process's environment.
+DAGSTER_HOME. The console script sets only Dagster's own switches in its environment
+(`instance.DAGSTER_SWITCHES`), which Dagster reads there as this process creates runs.
 
 For a group, one backfill covers every location (or those given): each location's dates run
 from its own first to its last folder. Dagster's backfill policy puts several dates of one location
