@@ -96,7 +96,8 @@ def delayed(server: LocalSFTPServer, one_way_ms: float) -> Iterator[LocalSFTPSer
     takes twice as long): the same keys and root, another port, its own known_hosts entry."""
     relay = _Relay(server.port, one_way_ms / 1000)
     relay.thread.start()
-    relay.ready.wait(timeout=10)
+    if not relay.ready.wait(timeout=10):
+        raise RuntimeError(f"the latency relay to port {server.port} did not start within 10 s")
     known_hosts = server.known_hosts_path.with_name(f"known_hosts_{HOST}_{relay.port}_delayed")
     public_key = Path(str(server.host_key_path) + ".pub").read_bytes()
     write_known_hosts(known_hosts, HOST, relay.port, public_key)
