@@ -698,6 +698,7 @@ def _run_backfill(
     from rich.live import Live
 
     from toast_pipeline.commands.summary import LoadSummary
+    from toast_pipeline.defs.assets import writer_pool
     from toast_pipeline.defs.factories import archive_from_env, source_from_env, warehouse_from_env
     from toast_pipeline.defs.partitions import add_locations, partitions_for
 
@@ -746,6 +747,11 @@ def _run_backfill(
     new = add_locations(instance, partitions_def, [p.location.location_id for p in group.locations])
     if new:
         console.print(f"New locations added to the instance's partitions: {', '.join(new)}")
+    pool = writer_pool(settings)
+    if pool is not None:
+        # The run queue limits a pool only once its limit is stored; on a new instance the queue's
+        # first pass would otherwise launch two DuckDB writers together.
+        instance.event_log_storage.initialize_concurrency_limit_to_default(pool)
     with workspace(instance, serving) as context:
         helper_needed = not daemon_is_running(instance)
         backfill_id = launch(

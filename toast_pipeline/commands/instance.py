@@ -13,6 +13,8 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
+from toast_pipeline.event_log_storage import pooled_event_log_override
+
 PROJECT_HOME = Path("dagster_home")
 
 # Dagster switches read from the environment of whichever process creates runs (this command when
@@ -44,24 +46,31 @@ def open_instance(home: Path, *, max_concurrent_runs: int | None = None) -> dg.D
     """The persistent instance stored in `home` (its dagster.yaml and SQLite files).
 
     `local_temp` is Dagster's public constructor for an instance in a given folder (the folder is
-    kept; only a folder it creates itself is temporary). `max_concurrent_runs` overrides the run
-    queue limit of dagster.yaml for this process's queue.
+    kept; only a folder it creates itself is temporary). On Dagster's default SQLite storage the
+    events go through the pooled event log (same files; see `toast_pipeline.event_log_storage`),
+    and the runs this instance launches inherit it. `max_concurrent_runs` overrides the run queue
+    limit of dagster.yaml for this process's queue.
     """
-    return dg.DagsterInstance.local_temp(
-        str(home),
-        overrides=run_limit_override(home, max_concurrent_runs) if max_concurrent_runs else None,
-    )
+    config = instance_config(home)
+    overrides = pooled_event_log_override(str(home), config)
+    if max_concurrent_runs:
+        overrides |= run_limit_override(config, max_concurrent_runs)
+    return dg.DagsterInstance.local_temp(str(home), overrides=overrides or None)
 
 
-def run_limit_override(home: Path, max_concurrent_runs: int) -> dict[str, object]:
+def instance_config(home: Path) -> dict[str, object]:
+    """The instance's dagster.yaml as written (empty when there is none)."""
+    path = home / "dagster.yaml"
+    return (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
+
+
+def run_limit_override(config: Mapping[str, object], max_concurrent_runs: int) -> dict[str, object]:
     """The dagster.yaml section holding the run limit, with the limit replaced.
 
     Dagster merges overrides one top-level key deep, so the whole section is given, its other
     settings (the pools) kept; the limit lives under `concurrency: runs:` or, in older files,
     `run_queue:`.
     """
-    path = home / "dagster.yaml"
-    config = (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
     if "max_concurrent_runs" in (config.get("run_queue") or {}):
         return {"run_queue": {**config["run_queue"], "max_concurrent_runs": max_concurrent_runs}}
     concurrency = dict(config.get("concurrency") or {})

@@ -12,7 +12,6 @@ written the run re-judges the stored dates of that location whose history they b
 (`verdicts.py`), so a verdict never depends on the order dates were loaded in.
 """
 
-import threading
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -21,7 +20,6 @@ from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import TypeVar
 
 import dagster as dg
 from pydantic import Field as ConfigField
@@ -39,6 +37,7 @@ from toast_pipeline.resources.source import (
     LocationNotFound,
 )
 from toast_pipeline.resources.warehouse import Warehouse
+from toast_pipeline.resources.write_queue import WriteQueue
 from toast_pipeline.settings import GroupSettings, LocationSettings
 from toast_pipeline.toast.arrivals import Listing, file_names, still_arriving
 from toast_pipeline.toast.baselines import ClosureRules, public_holidays
@@ -53,10 +52,10 @@ from toast_pipeline.toast.daily_load import (
 )
 from toast_pipeline.toast.delivery import Delivery
 from toast_pipeline.toast.parse import ExportParseError, polars_dtype
+from toast_pipeline.toast.polars_turn import POLARS_TURN
 from toast_pipeline.toast.specs import SPECS_BY_TABLE, TABLE_SPECS
 from toast_pipeline.toast.verdicts import VerdictBook
 
-T = TypeVar("T")
 GROUP = "toast"
 CLOSURE_CHECK = "closure_detection"
 BUSINESS_DAYS_KEY = dg.AssetKey([GROUP, BUSINESS_DAYS])
@@ -68,12 +67,11 @@ EXPECTED_FILES_KEY = "expected_file_names"
 TOAST_FILES = tuple(spec.file_name for spec in TABLE_SPECS)
 # Retrying these cannot help and could lock the account: the run fails at once.
 NOT_RETRIED = (AuthenticationFailed, HostKeyRejected, SFTPConfigError, LocationNotFound)
-# polars called from several threads at once can deadlock inside polars (seen: the asset's, the
-# parse and the writer thread all waiting there for good): the threads of a run take turns.
-POLARS_TURN = threading.Lock()
 # DuckDB has one writer: its runs take turns through this Dagster pool (limit 1 on the instance)
 # instead of waiting on the file's lock. BigQuery takes writers in parallel: no pool.
 DUCKDB_WRITER_POOL = "toast_duckdb_writer"
+# Dates judged and queued for writing but not yet reported: bounds the frames held in memory.
+MAX_UNREPORTED = 24
 
 
 def asset_key(table: str) -> dg.AssetKey:
@@ -243,9 +241,10 @@ def load_location(
     """Load one location's dates of the run, judged against that location's own history; a date
     that cannot be loaded is added to `failures` (by partition key) and skipped.
 
-    Three things overlap, in order per date: the next dates download and parse in worker
-    threads, a date's write goes to a writer thread, and the previous date's events are recorded
-    meanwhile. A date is materialized only once its write has committed.
+    Four things overlap: the next dates download and parse in worker threads, their raw files
+    are archived in another, the judged dates are written by a write queue (as many per
+    transaction as have queued up), and the written dates' events are recorded meanwhile. A date
+    is materialized only once its raw files are archived and its write has committed.
     """
     source, archive, warehouse = resources
     location_id = location.location_id
@@ -255,10 +254,12 @@ def load_location(
     with (
         closing(source.fetch_many(location_id, dates, names=TOAST_FILES)) as deliveries,
         ThreadPoolExecutor(1, thread_name_prefix="toast-parse") as parser,
-        ThreadPoolExecutor(1, thread_name_prefix="toast-writer") as writer,
+        ThreadPoolExecutor(1, thread_name_prefix="toast-archive") as archiver,
+        WriteQueue(partial(warehouse.replace_dates, location_id)) as writes,
     ):
-        previous: tuple[list[Future[None]], Callable[[], Iterator]] | None = None
-        archiving: list[Future[None]] = []  # archived by the writer, ahead of each date's write
+        # Dates submitted and not yet reported, in order: the futures they wait on, their events.
+        unreported: deque[tuple[list[Future[None]], Callable[[], Iterator]]] = deque()
+        archiving: list[Future[None]] = []
         checked = 0
         for business_date, fetched, parsed in _parsed_ahead(dates, deliveries, parser, location_id):
             key = partition_key(location_id, business_date)
@@ -272,13 +273,13 @@ def load_location(
                     business_date,
                     expected,
                     folder_max_wait,
-                    keep=lambda d: archiving.append(writer.submit(archive.keep, d)),
+                    keep=lambda d: archiving.append(archiver.submit(archive.keep, d)),
                 )
                 # A folder read back from the archive was not among the parsed downloads.
                 parsed_day = (
                     parsed.result()
                     if delivery is fetched.result()
-                    else _in_turn(parse_delivery, location_id, business_date, delivery)
+                    else parse_delivery(location_id, business_date, delivery)
                 )
             except (ExportParseError, IncompleteFileError, FileTooLarge, DeliveryInProgress) as exc:
                 context.log.error(f"{key} not loaded: {exc}")
@@ -296,25 +297,26 @@ def load_location(
                     book.record(day.tables[BUSINESS_DAYS], day.summary)
                     written.append(business_date)
                 materializations = day_materializations(day, delivery, expected, key, selected)
-            write = writer.submit(
-                _in_turn,
-                warehouse.replace_date,
-                location_id,
-                business_date,
-                {t: day.tables[t] for t in selected},
-            )
-            if previous is not None:
-                yield from _once_done(*previous)
             # This date's archiving is checked with its write; a failed date's at the end.
-            previous = (
-                [*archiving[checked:], write],
-                partial(day_events, context, day, materializations, key, check_selected, rules),
+            archived, checked = archiving[checked:], len(archiving)
+            write = writes.submit(
+                business_date, {t: day.tables[t] for t in selected}, after=archived
             )
-            checked = len(archiving)
-        if previous is not None:
-            yield from _once_done(*previous)
-        for archived in archiving:  # the dates that failed to parse were archived too
-            archived.result()
+            unreported.append(
+                (
+                    [*archived, write],
+                    partial(day_events, context, day, materializations, key, check_selected, rules),
+                )
+            )
+            # Report every date written so far; wait for the oldest when too many are in flight.
+            while unreported and (
+                len(unreported) > MAX_UNREPORTED or all(f.done() for f in unreported[0][0])
+            ):
+                yield from _once_done(*unreported.popleft())
+        while unreported:
+            yield from _once_done(*unreported.popleft())
+        for archived_day in archiving:  # the dates that failed to parse were archived too
+            archived_day.result()
     if written:
         yield from rejudge(
             context, warehouse, location_id, rules, calendar, written, check_selected
@@ -332,7 +334,7 @@ def _parsed_ahead(
 
     def parse(fetched: Future[Delivery], business_date: date) -> ParsedDay:
         delivery = fetched.result()
-        return _in_turn(parse_delivery, location_id, business_date, delivery)
+        return parse_delivery(location_id, business_date, delivery)
 
     pending: deque[tuple[date, Future[Delivery], Future[ParsedDay]]] = deque()
     for business_date, fetched in zip(dates, deliveries):
@@ -350,11 +352,6 @@ def parse_delivery(location_id: str, business_date: date, delivery: Delivery) ->
         loaded_at=datetime.now(UTC),
         other_files=[f.name for f in delivery.listing if f.name not in TOAST_FILES],
     )
-
-
-def _in_turn(work: Callable[..., T], *args) -> T:
-    with POLARS_TURN:
-        return work(*args)
 
 
 def _once_done(work: list[Future[None]], events: Callable[[], Iterator]) -> Iterator:

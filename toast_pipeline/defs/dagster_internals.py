@@ -37,6 +37,9 @@ PRIVATE_SYMBOLS: tuple[tuple[str, str], ...] = (
     # None validates an instance's dagster.yaml without opening its storage: the deployment
     # files are checked with Dagster's own loader where no Postgres server or Docker runs.
     ("dagster._core.instance.config", "dagster_instance_config"),
+    # None makes SQLite's event log keep its connections: it opens, commits and closes two per
+    # event, most of a backfill run's time; toast_pipeline.event_log_storage subclasses it.
+    ("dagster._core.storage.event_log.sqlite.sqlite_event_log", "SqliteEventLogStorage"),
     # None ties a ranged run's check result to its date: Dagster builds this pointer to the
     # evaluated materialization only in single-partition runs.
     (

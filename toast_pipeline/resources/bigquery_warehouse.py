@@ -25,6 +25,7 @@ from toast_pipeline.resources.warehouse import Warehouse, refuse_unknown_tables
 from toast_pipeline.resources.warehouse_schema import plan_schema
 from toast_pipeline.resources.warehouse_sql import closure_free_view_sql
 from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
+from toast_pipeline.toast.polars_turn import POLARS_TURN
 from toast_pipeline.toast.specs import MONEY_PRECISION, Field, Kind
 
 # Toast's times carry no zone: they are the restaurant's wall clock, which is what DATETIME is.
@@ -210,40 +211,29 @@ class BigQueryWarehouse(Warehouse):
         with self._client() as client:
             return self._ensure(client)
 
-    def replace_date(
-        self, location_id: str, business_date: date, tables: Mapping[str, pl.DataFrame]
+    def replace_dates(
+        self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
     ) -> None:
-        refuse_unknown_tables(tables)
-        with self._client() as client:
-            if not self._schema_ready:
-                self._ensure(client)
-            run = uuid.uuid4().hex[:12]
-            staged = {
-                table: f"{STAGING_PREFIX}{table}_{run}"
-                for table, frame in tables.items()
-                if frame.height
-            }
-            try:
-                self._stage(client, {staged[t]: (t, tables[t]) for t in staged})
-                client.query(
-                    self._replace_script(tables, staged),
-                    job_config=bigquery.QueryJobConfig(
-                        query_parameters=[
-                            bigquery.ScalarQueryParameter("location_id", "STRING", location_id),
-                            bigquery.ScalarQueryParameter("business_date", "DATE", business_date),
-                        ]
-                    ),
-                ).result()
-            except BaseException:
-                if staged:
-                    client.query(self._drop_script(staged.values())).result()
-                raise
+        self._replace(location_id, tables_by_date, only_markers=False)
 
     def rewrite_verdicts(
         self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
     ) -> None:
-        if not tables_by_date:
-            return
+        self._replace(location_id, tables_by_date, only_markers=True)
+
+    def _replace(
+        self,
+        location_id: str,
+        tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]],
+        *,
+        only_markers: bool,
+    ) -> None:
+        """Stage each table's new rows of all the dates, then one script: per table, one DELETE
+        of the dates' rows and one INSERT from staging, in one transaction. With `only_markers`,
+        a load table keeps its real rows and only closure marker rows are replaced (the verdict
+        lives in business_days and in marker rows)."""
+        for tables in tables_by_date.values():
+            refuse_unknown_tables(tables)
         dates_by_table: dict[str, list[date]] = {}
         frames_by_table: dict[str, list[pl.DataFrame]] = {}
         for business_date, tables in tables_by_date.items():
@@ -251,22 +241,29 @@ class BigQueryWarehouse(Warehouse):
                 dates_by_table.setdefault(table, []).append(business_date)
                 if frame.height:
                     frames_by_table.setdefault(table, []).append(frame)
+        if not dates_by_table:
+            return
         with self._client() as client:
             if not self._schema_ready:
                 self._ensure(client)
             run = uuid.uuid4().hex[:12]
             staged = {table: f"{STAGING_PREFIX}{table}_{run}" for table in frames_by_table}
-            frames = {table: pl.concat(parts) for table, parts in frames_by_table.items()}
+            with POLARS_TURN:
+                frames = {
+                    table: pl.concat(parts, how="diagonal_relaxed")
+                    for table, parts in frames_by_table.items()
+                }
             try:
                 self._stage(client, {staged[t]: (t, frames[t]) for t in staged})
                 statements = ["BEGIN TRANSACTION"]
                 for table, dates in dates_by_table.items():
-                    # The verdict lives in business_days and in marker rows; real rows stay.
-                    only_markers = "" if table == BUSINESS_DAYS else " AND closure_indicator"
+                    markers = (
+                        " AND closure_indicator" if only_markers and table != BUSINESS_DAYS else ""
+                    )
                     listed = ", ".join(f"DATE '{d.isoformat()}'" for d in dates)
                     statements.append(
                         f"DELETE FROM {self.table(table)} WHERE location_id = @location_id "
-                        f"AND business_date IN ({listed}){only_markers}"
+                        f"AND business_date IN ({listed}){markers}"
                     )
                     if table in staged:
                         columns = ", ".join(f"`{name}`" for name in frames[table].columns)
@@ -275,6 +272,7 @@ class BigQueryWarehouse(Warehouse):
                             f"SELECT {columns} FROM {self.table(staged[table])}"
                         )
                 statements.append("COMMIT TRANSACTION")
+                # The staging tables go in the same request, once the dates are committed.
                 client.query(
                     ";\n".join(statements) + ";\n" + self._drop_script(staged.values()),
                     job_config=_location_parameter(location_id),
@@ -317,7 +315,8 @@ class BigQueryWarehouse(Warehouse):
         jobs = []
         for name, (table, frame) in staging.items():
             buffer = io.BytesIO()
-            frame.write_parquet(buffer)
+            with POLARS_TURN:
+                frame.write_parquet(buffer)
             buffer.seek(0)
             schema = (
                 [schema_field(f) for f in WAREHOUSE_TABLES[table] if f.name in frame.columns]
@@ -333,23 +332,6 @@ class BigQueryWarehouse(Warehouse):
             jobs.append(client.load_table_from_file(buffer, destination, job_config=config))
         for job in jobs:
             job.result()
-
-    def _replace_script(self, tables: Mapping[str, pl.DataFrame], staged: Mapping[str, str]) -> str:
-        statements = ["BEGIN TRANSACTION"]
-        for table, frame in tables.items():
-            statements.append(
-                f"DELETE FROM {self.table(table)} "
-                "WHERE location_id = @location_id AND business_date = @business_date"
-            )
-            if table in staged:
-                columns = ", ".join(f"`{name}`" for name in frame.columns)
-                statements.append(
-                    f"INSERT INTO {self.table(table)} ({columns}) "
-                    f"SELECT {columns} FROM {self.table(staged[table])}"
-                )
-        statements.append("COMMIT TRANSACTION")
-        # The staging tables go in the same request, once the date is committed.
-        return ";\n".join(statements) + ";\n" + self._drop_script(staged.values())
 
     def _drop_script(self, names: Iterable[str]) -> str:
         return "".join(f"DROP TABLE IF EXISTS {self.table(name)};\n" for name in names)

@@ -21,6 +21,7 @@ from toast_pipeline.resources.warehouse_sql import (
     closure_free_view_sql,
 )
 from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
+from toast_pipeline.toast.polars_turn import POLARS_TURN
 from toast_pipeline.toast.specs import Field, Kind
 
 _log = get_dagster_logger(__name__)
@@ -216,39 +217,60 @@ class DuckDBWarehouse(Warehouse):
                 conn.execute("ROLLBACK")
                 raise
 
-    def replace_date(
-        self, location_id: str, business_date: date, tables: Mapping[str, pl.DataFrame]
+    def replace_dates(
+        self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
     ) -> None:
-        refuse_unknown_tables(tables)
-        with self._transaction() as conn:
-            for table in tables:
-                conn.execute(
-                    f"DELETE FROM {self.table(table)} WHERE location_id = ? AND business_date = ?",
-                    [location_id, business_date],
-                )
-                self._insert(conn, table, tables[table])
+        self._replace(location_id, tables_by_date, only_markers=False)
 
     def rewrite_verdicts(
         self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
     ) -> None:
-        if not tables_by_date:
+        self._replace(location_id, tables_by_date, only_markers=True)
+
+    def _replace(
+        self,
+        location_id: str,
+        tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]],
+        *,
+        only_markers: bool,
+    ) -> None:
+        """One transaction: per table, one DELETE of the dates' rows and one INSERT of their new
+        rows (a statement per date and table cost more than the rows). With `only_markers`, a
+        load table keeps its real rows and only closure marker rows are replaced."""
+        for tables in tables_by_date.values():
+            refuse_unknown_tables(tables)
+        dates_by_table: dict[str, list[date]] = {}
+        for business_date, tables in tables_by_date.items():
+            for table in tables:
+                dates_by_table.setdefault(table, []).append(business_date)
+        if not dates_by_table:
             return
         with self._transaction() as conn:
-            for business_date, tables in tables_by_date.items():
-                for table, frame in tables.items():
-                    only_markers = "" if table == BUSINESS_DAYS else " AND closure_indicator"
-                    conn.execute(
-                        f"DELETE FROM {self.table(table)} "
-                        f"WHERE location_id = ? AND business_date = ?{only_markers}",
-                        [location_id, business_date],
+            for table, dates in dates_by_table.items():
+                markers = (
+                    " AND closure_indicator" if only_markers and table != BUSINESS_DAYS else ""
+                )
+                # The range lets DuckDB skip row groups by their min/max before the list test.
+                conn.execute(
+                    f"DELETE FROM {self.table(table)} WHERE location_id = ? "
+                    f"AND business_date BETWEEN ? AND ? AND list_contains(?, business_date)"
+                    f"{markers}",
+                    [location_id, min(dates), max(dates), dates],
+                )
+                frames = [tables_by_date[d][table] for d in dates]
+                with POLARS_TURN:
+                    rows = (
+                        pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
                     )
-                    self._insert(conn, table, frame)
+                self._insert(conn, table, rows)
 
     def replace_analysis(self, name: str, location_id: str, frame: pl.DataFrame) -> None:
         if name in WAREHOUSE_TABLES:
             raise ValueError(f"{name} is a load table, not an analysis table")
         with self._transaction() as conn:
-            conn.register("incoming", frame.to_arrow())
+            with POLARS_TURN:
+                incoming = frame.to_arrow()
+            conn.register("incoming", incoming)
             conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.table(name)} AS SELECT * FROM incoming LIMIT 0"
             )
@@ -258,7 +280,9 @@ class DuckDBWarehouse(Warehouse):
 
     def _insert(self, conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
         if frame.height:
-            conn.register("incoming", frame.to_arrow())
+            with POLARS_TURN:
+                incoming = frame.to_arrow()
+            conn.register("incoming", incoming)
             conn.execute(f"INSERT INTO {self.table(table)} BY NAME SELECT * FROM incoming")
             conn.unregister("incoming")
 

@@ -1,7 +1,8 @@
 """Where loaded dates live: one interface, a DuckDB file by default.
 
-The load calls `replace_date`; each implementation makes that one atomic transaction (the date's old
-rows out, the new ones in), so a re-run never duplicates and a crash never leaves half a date.
+The load calls `replace_dates` with every date queued for writing; each implementation makes that
+one atomic transaction (the dates' old rows out, the new ones in), so a re-run never duplicates
+and a crash never leaves half a date.
 `rewrite_verdicts` changes only the verdict of dates already loaded (their business_days row and
 closure markers, never real rows); `replace_analysis` stores what the analysis assets compute.
 """
@@ -32,10 +33,17 @@ class Warehouse(ConfigurableResource, ABC):
     """The warehouse interface the assets write through."""
 
     @abstractmethod
+    def replace_dates(
+        self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
+    ) -> None:
+        """Atomically replace one location's dates, each in every table given for it: all of
+        them or none."""
+
     def replace_date(
         self, location_id: str, business_date: date, tables: Mapping[str, pl.DataFrame]
     ) -> None:
         """Atomically replace one location's date in every given table."""
+        self.replace_dates(location_id, {business_date: tables})
 
     @abstractmethod
     def rewrite_verdicts(

@@ -17,6 +17,7 @@ import polars as pl
 
 from toast_pipeline.toast.closures import ClosureThresholds, DaySummary, Verdict, judge
 from toast_pipeline.toast.parse import ParsedFile, frame_schema, parse_file
+from toast_pipeline.toast.polars_turn import POLARS_TURN
 from toast_pipeline.toast.specs import CENT, TABLE_SPECS, Field, Kind, TableSpec
 
 BUSINESS_DAYS = "business_days"
@@ -114,23 +115,20 @@ def parse_day(
         data = files[name]
         path = f"{folder}/{name}"
         source_files[spec.table] = SourceFile(path, len(data), hashlib.sha256(data).hexdigest())
-        parsed[spec.table] = parse_file(spec, data, path)
+        # A turn per file: other threads' polars work waits for one file, not for the day.
+        with POLARS_TURN:
+            parsed[spec.table] = parse_file(spec, data, path)
     known = {spec.file_name.lower() for spec in TABLE_SPECS}
     ignored = sorted({name for name in files if name.lower() not in known} | set(other_files))
-    rows = {
-        spec.table: _rows_frame(spec, parsed[spec.table], location_id, business_date, loaded_at)
-        for spec in TABLE_SPECS
-        if spec.table in parsed and parsed[spec.table].frame.height
-    }
+    with POLARS_TURN:
+        rows = {
+            spec.table: _rows_frame(spec, parsed[spec.table], location_id, business_date, loaded_at)
+            for spec in TABLE_SPECS
+            if spec.table in parsed and parsed[spec.table].frame.height
+        }
+        summary = summarize(parsed)
     return ParsedDay(
-        location_id,
-        business_date,
-        loaded_at,
-        parsed,
-        rows,
-        source_files,
-        ignored,
-        summarize(parsed),
+        location_id, business_date, loaded_at, parsed, rows, source_files, ignored, summary
     )
 
 

@@ -128,6 +128,12 @@ def polars_dtype(kind: Kind, scale: int = 2) -> pl.DataType:
 
 
 def frame_schema(fields: Sequence[Field]) -> pl.Schema:
+    return pl.Schema(_frame_schema(tuple(fields)))
+
+
+@functools.cache
+def _frame_schema(fields: tuple[Field, ...]) -> pl.Schema:
+    """Built once per table (every date asks for it), copied out since a schema is mutable."""
     return pl.Schema({f.name: polars_dtype(f.kind, f.scale) for f in fields})
 
 
@@ -136,8 +142,8 @@ def parse_file(spec: TableSpec, data: bytes, source: str) -> ParsedFile:
     if data.startswith(BOM):
         data = data[len(BOM) :]
     text = _check_bytes(data, source)
-    columns = {c.name: pl.Series(c.name, [], pl.String()) for c in spec.columns}
     if not data.strip():
+        columns = {c.name: pl.Series(c.name, [], pl.String()) for c in spec.columns}
         frame = derive_columns(spec, _convert(pl.DataFrame(columns), spec, source, data))
         return ParsedFile(spec, source, frame, tuple(spec.column_names))
     blank_records = _check_row_widths(text, source)
@@ -318,13 +324,15 @@ _E_NOTATION = r"^[+-]?(\d+\.?\d*|\.\d+)[eE][+-]?\d{1,2}$"
 def _plain_decimals(text: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
     """Exact decimals in E-notation rewritten as plain digits (`0E-8` -> `0.00000000`).
 
-    Rare, so only the distinct values that need it go through Python's `Decimal`.
+    Rare, so one pass finds the columns holding any, and only their distinct values that need
+    it go through Python's `Decimal`.
     """
     names = [c.name for c in spec.columns if c.kind in (Kind.MONEY, Kind.QUANTITY)]
     if not names or not text.height:
         return text
+    holding = text.select(pl.col(names).str.contains(_E_NOTATION).any()).row(0, named=True)
     rewrites = {}
-    for name in names:
+    for name in (n for n, found in holding.items() if found):
         column = text.get_column(name)
         found = column.filter(column.str.contains(_E_NOTATION)).unique()
         if found.len():

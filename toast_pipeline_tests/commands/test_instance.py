@@ -30,8 +30,9 @@ def test_no_instance_anywhere_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_the_instance_opens_from_its_folder_without_dagster_home(tmp_path, monkeypatch):
-    """The project's dagster.yaml names no folder: the instance's storage is where it was opened,
-    and the reference handed to the runs carries that folder, not DAGSTER_HOME."""
+    """The project's dagster.yaml names no folder: the instance's storage is where it was opened
+    (Dagster's default files, events through the pooled event log), and the reference handed to
+    the runs carries that folder, not DAGSTER_HOME."""
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     shutil.copy(PROJECT_YAML, tmp_path)
     environment = dict(os.environ)
@@ -40,8 +41,15 @@ def test_the_instance_opens_from_its_folder_without_dagster_home(tmp_path, monke
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 3
         pools = instance.get_concurrency_config().pool_config  # kept beside the override
         assert (pools.pool_granularity.value, pools.default_pool_limit) == ("run", 1)
-        storage = instance.get_ref().storage_data
-        assert storage.config_dict == {"base_dir": str(tmp_path)}
+        storages = instance.get_ref().storage_data.config_dict
+        assert {
+            name: Path(s["config_yaml"].split(": ", 1)[1].strip()) for name, s in storages.items()
+        } == {
+            "run_storage": tmp_path / "history",
+            "event_log_storage": tmp_path / "history" / "runs",
+            "schedule_storage": tmp_path / "schedules",
+        }
+        assert storages["event_log_storage"]["class_name"] == "PooledSqliteEventLogStorage"
         instance.add_run(dg.DagsterRun(job_name="probe", run_id="probe-run"))
     assert dict(os.environ) == environment
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))

@@ -60,6 +60,40 @@ def test_replace_date_swaps_old_rows_for_new_and_leaves_other_dates(warehouse):
     ]
 
 
+# What each warehouse raises for a column its table does not have.
+UNKNOWN_COLUMN = {DuckDBWarehouse: duckdb.BinderException, BigQueryWarehouse: BadRequest}
+
+
+def test_replace_dates_writes_several_dates_as_the_same_dates_one_by_one(warehouse):
+    """The write queue's batches: one call for many dates lands what a call per date lands."""
+    days = [DAY + timedelta(days=n) for n in range(3)]
+    warehouse.replace_date(LOCATION, days[1], day_tables(days[1], orders=20))
+    warehouse.replace_dates(
+        LOCATION,
+        {
+            days[0]: day_tables(days[0], orders=12),
+            days[1]: day_tables(days[1], orders=3),
+            days[2]: day_tables(days[2], orders=0),
+        },
+    )
+    assert order_rows(warehouse) == [
+        (days[0], 12, Decimal(sum(range(12))) + Decimal("3.00")),
+        (days[1], 3, Decimal(sum(range(3))) + Decimal("0.75")),
+        (days[2], 1, None),  # no orders: a closure, its marker row
+    ]
+    assert warehouse.row_counts(LOCATION)["business_days"] == 3
+
+
+def test_replace_dates_is_all_or_none(warehouse):
+    other = DAY + timedelta(days=1)
+    warehouse.replace_date(LOCATION, DAY, day_tables(orders=12))
+    broken = day_tables(other, orders=20)
+    broken["payment_details"] = pl.DataFrame({"no_such_column": [1]})
+    with pytest.raises(UNKNOWN_COLUMN[type(warehouse)], match="no_such_column"):
+        warehouse.replace_dates(LOCATION, {DAY: day_tables(orders=15), other: broken})
+    assert order_rows(warehouse) == [(DAY, 12, Decimal(sum(range(12))) + Decimal("3.00"))]
+
+
 def test_money_and_types_are_exact_in_the_warehouse(duckdb_warehouse):
     duckdb_warehouse.replace_date(LOCATION, DAY, day_tables())
     types = dict(
@@ -74,10 +108,6 @@ def test_money_and_types_are_exact_in_the_warehouse(duckdb_warehouse):
     assert types["voided"] == "BOOLEAN"
     assert types["business_date"] == "DATE"
     assert types["loaded_at"] == "TIMESTAMP WITH TIME ZONE"
-
-
-# What each warehouse raises for a column its table does not have.
-UNKNOWN_COLUMN = {DuckDBWarehouse: duckdb.BinderException, BigQueryWarehouse: BadRequest}
 
 
 def test_a_failure_mid_replace_leaves_the_date_as_it_was(warehouse):
