@@ -747,11 +747,11 @@ def _run_backfill(
     new = add_locations(instance, partitions_def, [p.location.location_id for p in group.locations])
     if new:
         console.print(f"New locations added to the instance's partitions: {', '.join(new)}")
-    pool = writer_pool(settings)
-    if pool is not None:
+    pool, storage = writer_pool(settings), instance.event_log_storage
+    if pool is not None and pool not in {limit.name for limit in storage.get_pool_limits()}:
         # The run queue limits a pool only once its limit is stored; on a new instance the queue's
-        # first pass would otherwise launch two DuckDB writers together.
-        instance.event_log_storage.initialize_concurrency_limit_to_default(pool)
+        # first pass would otherwise launch two DuckDB writers together. A stored limit is kept.
+        storage.initialize_concurrency_limit_to_default(pool)
     with workspace(instance, serving) as context:
         helper_needed = not daemon_is_running(instance)
         backfill_id = launch(
