@@ -7,9 +7,10 @@ closing the last connection to a file checkpoints its write-ahead log. A backfil
 nine events per location-date, so that was most of a run's time: 8 ms of one core per event here,
 2.6 ms with the engines kept.
 
-This storage is the same class on the same files, in the same format (the webserver and the
-daemon may open them with Dagster's own class at the same time); only its engines outlive an
-event: the index shard's for the process's life, and the run shards' most recently used few.
+This storage is Dagster's class with its connection method replaced, on the same files in the
+same format (the webserver and the daemon may open them with Dagster's own class at the same
+time); only its engines outlive an event: the index shard's for the process's life, and those
+of the few run shards used last.
 The toast-pipeline commands use it for the instances they open on Dagster's default storage, and
 the runs they launch inherit it through the instance's reference.
 """

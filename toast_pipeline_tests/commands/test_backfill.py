@@ -23,7 +23,7 @@ from toast_pipeline.commands.backfill import (
     workspace,
 )
 from toast_pipeline.commands.cli import main
-from toast_pipeline.commands.instance import open_instance
+from toast_pipeline.commands.instance import DAGSTER_SWITCHES, open_instance
 from toast_pipeline.defs.assets import BUSINESS_DAYS_KEY, CLOSURE_CHECK
 from toast_pipeline.defs.partitions import partitions_for
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
@@ -186,9 +186,11 @@ def test_backfill_loads_every_date_fails_the_damaged_one_alone_then_retries_it(
         "TOAST_RUN_RETRIES": "0",
     }.items():
         monkeypatch.setenv(key, value)
+    for switch in DAGSTER_SWITCHES:  # unset, so the command's one change shows
+        monkeypatch.delenv(switch, raising=False)
     untouched = dict(os.environ)
     assert main(["backfill", "--all", "--force", "--from-archive", "--log", str(log)]) == 1
-    assert dict(os.environ) == untouched
+    assert dict(os.environ) == {**untouched, **DAGSTER_SWITCHES}
     assert json.loads(log.read_text())["failed_date_list"] == [DAMAGED]
     rebuilt, original = (
         DuckDBWarehouse(path=str(tmp_path / name)) for name in ("rebuilt.duckdb", "toast.duckdb")
