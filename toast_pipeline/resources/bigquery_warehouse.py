@@ -21,10 +21,10 @@ from google.cloud import bigquery
 from pydantic import Field as ConfigField
 from pydantic import PrivateAttr
 
-from toast_pipeline.resources.warehouse import Warehouse, refuse_unknown_tables
+from toast_pipeline.resources.warehouse import Warehouse, marker_rows_only, rows_by_table
 from toast_pipeline.resources.warehouse_schema import plan_schema
 from toast_pipeline.resources.warehouse_sql import closure_free_view_sql
-from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
+from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
 from toast_pipeline.toast.polars_turn import POLARS_TURN
 from toast_pipeline.toast.specs import MONEY_PRECISION, Field, Kind
 
@@ -232,41 +232,29 @@ class BigQueryWarehouse(Warehouse):
         of the dates' rows and one INSERT from staging, in one transaction. With `only_markers`,
         a load table keeps its real rows and only closure marker rows are replaced (the verdict
         lives in business_days and in marker rows)."""
-        for tables in tables_by_date.values():
-            refuse_unknown_tables(tables)
-        dates_by_table: dict[str, list[date]] = {}
-        frames_by_table: dict[str, list[pl.DataFrame]] = {}
-        for business_date, tables in tables_by_date.items():
-            for table, frame in tables.items():
-                dates_by_table.setdefault(table, []).append(business_date)
-                if frame.height:
-                    frames_by_table.setdefault(table, []).append(frame)
-        if not dates_by_table:
+        replaced = rows_by_table(tables_by_date)
+        if not replaced:
             return
         with self._client() as client:
             if not self._schema_ready:
                 self._ensure(client)
             run = uuid.uuid4().hex[:12]
-            staged = {table: f"{STAGING_PREFIX}{table}_{run}" for table in frames_by_table}
-            with POLARS_TURN:
-                frames = {
-                    table: pl.concat(parts, how="diagonal_relaxed")
-                    for table, parts in frames_by_table.items()
-                }
+            staged = {
+                table: f"{STAGING_PREFIX}{table}_{run}"
+                for table, (_, rows) in replaced.items()
+                if rows.height
+            }
             try:
-                self._stage(client, {staged[t]: (t, frames[t]) for t in staged})
+                self._stage(client, {staged[t]: (t, replaced[t][1]) for t in staged})
                 statements = ["BEGIN TRANSACTION"]
-                for table, dates in dates_by_table.items():
-                    markers = (
-                        " AND closure_indicator" if only_markers and table != BUSINESS_DAYS else ""
-                    )
+                for table, (dates, rows) in replaced.items():
                     listed = ", ".join(f"DATE '{d.isoformat()}'" for d in dates)
                     statements.append(
                         f"DELETE FROM {self.table(table)} WHERE location_id = @location_id "
-                        f"AND business_date IN ({listed}){markers}"
+                        f"AND business_date IN ({listed}){marker_rows_only(table, only_markers)}"
                     )
                     if table in staged:
-                        columns = ", ".join(f"`{name}`" for name in frames[table].columns)
+                        columns = ", ".join(f"`{name}`" for name in rows.columns)
                         statements.append(
                             f"INSERT INTO {self.table(table)} ({columns}) "
                             f"SELECT {columns} FROM {self.table(staged[table])}"

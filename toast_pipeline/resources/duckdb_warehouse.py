@@ -14,13 +14,13 @@ from pydantic import Field as ConfigField
 from pydantic import PrivateAttr
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay, wait_random
 
-from toast_pipeline.resources.warehouse import Warehouse, refuse_unknown_tables
+from toast_pipeline.resources.warehouse import Warehouse, marker_rows_only, rows_by_table
 from toast_pipeline.resources.warehouse_schema import plan_schema
 from toast_pipeline.resources.warehouse_sql import (
     CLOSURE_FREE_VIEWS,
     closure_free_view_sql,
 )
-from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
+from toast_pipeline.toast.daily_load import WAREHOUSE_TABLES
 from toast_pipeline.toast.polars_turn import POLARS_TURN
 from toast_pipeline.toast.specs import Field, Kind
 
@@ -237,31 +237,18 @@ class DuckDBWarehouse(Warehouse):
         """One transaction: per table, one DELETE of the dates' rows and one INSERT of their new
         rows (a statement per date and table cost more than the rows). With `only_markers`, a
         load table keeps its real rows and only closure marker rows are replaced."""
-        for tables in tables_by_date.values():
-            refuse_unknown_tables(tables)
-        dates_by_table: dict[str, list[date]] = {}
-        for business_date, tables in tables_by_date.items():
-            for table in tables:
-                dates_by_table.setdefault(table, []).append(business_date)
-        if not dates_by_table:
+        replaced = rows_by_table(tables_by_date)
+        if not replaced:
             return
         with self._transaction() as conn:
-            for table, dates in dates_by_table.items():
-                markers = (
-                    " AND closure_indicator" if only_markers and table != BUSINESS_DAYS else ""
-                )
+            for table, (dates, rows) in replaced.items():
                 # The range lets DuckDB skip row groups by their min/max before the list test.
                 conn.execute(
                     f"DELETE FROM {self.table(table)} WHERE location_id = ? "
                     f"AND business_date BETWEEN ? AND ? AND list_contains(?, business_date)"
-                    f"{markers}",
+                    f"{marker_rows_only(table, only_markers)}",
                     [location_id, min(dates), max(dates), dates],
                 )
-                frames = [tables_by_date[d][table] for d in dates]
-                with POLARS_TURN:
-                    rows = (
-                        pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-                    )
                 self._insert(conn, table, rows)
 
     def replace_analysis(self, name: str, location_id: str, frame: pl.DataFrame) -> None:

@@ -20,6 +20,7 @@ from dagster import ConfigurableResource
 from toast_pipeline.resources.warehouse_sql import sql_string
 from toast_pipeline.toast.daily_load import BUSINESS_DAYS, WAREHOUSE_TABLES
 from toast_pipeline.toast.parse import frame_schema
+from toast_pipeline.toast.polars_turn import POLARS_TURN
 
 
 def refuse_unknown_tables(tables: Mapping[str, pl.DataFrame]) -> None:
@@ -27,6 +28,32 @@ def refuse_unknown_tables(tables: Mapping[str, pl.DataFrame]) -> None:
     unknown = set(tables) - set(WAREHOUSE_TABLES)
     if unknown:
         raise ValueError(f"not warehouse tables: {sorted(unknown)}")
+
+
+def rows_by_table(
+    tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]],
+) -> dict[str, tuple[list[date], pl.DataFrame]]:
+    """Per table, the dates given for it and all their new rows in one frame: what one DELETE and
+    one INSERT per table replace. Tables that are not load tables are refused."""
+    for tables in tables_by_date.values():
+        refuse_unknown_tables(tables)
+    dates: dict[str, list[date]] = {}
+    frames: dict[str, list[pl.DataFrame]] = {}
+    for business_date, tables in tables_by_date.items():
+        for table, frame in tables.items():
+            dates.setdefault(table, []).append(business_date)
+            frames.setdefault(table, []).append(frame)
+    with POLARS_TURN:
+        return {
+            table: (dates[table], pl.concat(parts, how="diagonal_relaxed"))
+            for table, parts in frames.items()
+        }
+
+
+def marker_rows_only(table: str, only_markers: bool) -> str:
+    """The DELETE condition that spares a load table's real rows when only a verdict changes (it
+    lives in business_days and in closure marker rows)."""
+    return " AND closure_indicator" if only_markers and table != BUSINESS_DAYS else ""
 
 
 class Warehouse(ConfigurableResource, ABC):
