@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+import sqlalchemy as sa
 
 from toast_pipeline.commands.instance import open_instance
 from toast_pipeline.event_log_storage import (
@@ -70,6 +71,32 @@ def test_only_a_few_run_shards_keep_their_connection(tmp_path):
     assert kept == set(runs[-KEPT_RUN_SHARDS:])
     storage.dispose()
     assert not storage._engines
+
+
+def test_a_commit_waits_for_the_disk_only_at_checkpoints(tmp_path):
+    storage = PooledSqliteEventLogStorage(str(tmp_path))
+    with storage.index_connection() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    storage.dispose()
+
+
+def test_regression_every_asset_event_reflected_the_asset_index_schema(project_home):
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(sa.Engine, "before_cursor_execute", record)
+    try:
+        with open_instance(project_home) as instance:
+            for day in range(1, 6):
+                report(instance, f"2024-03-{day:02d}|185129")
+    finally:
+        sa.event.remove(sa.Engine, "before_cursor_execute", record)
+    assert len([s for s in statements if s.startswith("INSERT INTO event_logs")]) >= 5
+    # SQLAlchemy reads a table's columns with table_xinfo (creating tables uses table_info).
+    assert statements.count('PRAGMA main.table_xinfo("asset_keys")') == 1
 
 
 def test_events_stored_from_several_threads_all_land(project_home):

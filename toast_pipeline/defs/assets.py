@@ -313,6 +313,7 @@ def load_location(
                 len(unreported) > MAX_UNREPORTED or all(f.done() for f in unreported[0][0])
             ):
                 yield from _once_done(*unreported.popleft())
+        writes.flush()
         while unreported:
             yield from _once_done(*unreported.popleft())
         for archived_day in archiving:  # the dates that failed to parse were archived too

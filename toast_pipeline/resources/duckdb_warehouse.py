@@ -80,6 +80,12 @@ class DuckDBWarehouse(Warehouse):
         description="DuckDB's buffer pool in the run's process (DuckDB's own default is 80 % of "
         "the machine's memory and it keeps what it read cached); larger work spills to disk",
     )
+    checkpoint_threshold: str = ConfigField(
+        default="1GB",
+        description="Write-ahead log size at which DuckDB folds it into the file. DuckDB's 16MB "
+        "rewrites each table's last row group every few dates of a backfill (401 dates: 14.7 s "
+        "of writing, 10.8 s with 1GB); the log is folded in anyway when the run closes the file",
+    )
 
     _tables_ready: bool = PrivateAttr(default=False)
     _conn: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
@@ -101,7 +107,14 @@ class DuckDBWarehouse(Warehouse):
             reraise=True,
         )
         try:
-            return retrying(duckdb.connect, self.path, config={"memory_limit": self.memory_limit})
+            return retrying(
+                duckdb.connect,
+                self.path,
+                config={
+                    "memory_limit": self.memory_limit,
+                    "checkpoint_threshold": self.checkpoint_threshold,
+                },
+            )
         except duckdb.IOException as exc:
             if not _is_lock_conflict(exc):
                 raise

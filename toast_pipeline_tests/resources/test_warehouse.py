@@ -110,6 +110,20 @@ def test_money_and_types_are_exact_in_the_warehouse(duckdb_warehouse):
     assert types["loaded_at"] == "TIMESTAMP WITH TIME ZONE"
 
 
+def test_a_session_keeps_its_writes_in_the_log_until_it_closes_the_file(tmp_path):
+    path = str(tmp_path / "toast.duckdb")
+    warehouse = DuckDBWarehouse(path=path, checkpoint_threshold="1GB", memory_limit="64MB")
+    with warehouse.session():
+        settings = warehouse.query(
+            "SELECT current_setting('checkpoint_threshold'), current_setting('memory_limit')"
+        )
+        assert settings.row(0) == ("953.6 MiB", "61.0 MiB")
+        warehouse.replace_date(LOCATION, DAY, day_tables(orders=12))
+        assert Path(path + ".wal").stat().st_size > 0
+    assert not Path(path + ".wal").exists()
+    assert DuckDBWarehouse(path=path).row_counts(LOCATION)["order_details"] == 12
+
+
 def test_a_failure_mid_replace_leaves_the_date_as_it_was(warehouse):
     warehouse.replace_date(LOCATION, DAY, day_tables(orders=12))
     broken = day_tables(orders=20)
