@@ -214,34 +214,48 @@ def daemon_is_running(instance: dg.DagsterInstance) -> bool:
     return statuses["BACKFILL"].healthy is True
 
 
+class CodeServer:
+    """A code server process: `socket` waits until it serves, `stop` asks it to exit."""
+
+    def __init__(self, process: subprocess.Popen, socket: str) -> None:
+        self._process, self._socket = process, socket
+
+    def socket(self) -> str:
+        _wait_until_serving(self._process, self._socket)
+        return self._socket
+
+    def stop(self) -> None:
+        """Ask the server to exit without waiting for it (it takes most of a second)."""
+        if self._process.poll() is None:
+            self._process.terminate()
+
+    def wait(self) -> None:
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+
 @contextmanager
-def code_server(env: Mapping[str, str]) -> Iterator[Callable[[], str]]:
-    """The code location served by a process started with exactly `env`; yields a function that
-    waits until it serves and returns its socket, so the caller can plan while it starts.
+def code_server(env: Mapping[str, str]) -> Iterator[CodeServer]:
+    """The code location served by a process started with exactly `env`; the caller can plan
+    while it starts, and stop it early to summarise while it exits.
 
     Runs are launched through this server and start as its child processes, so they inherit `env`
-    too. The server lives as long as the block.
+    too. The server lives at most as long as the block.
     """
     with tempfile.TemporaryDirectory(prefix="toast-code-server-") as folder:
         socket = os.path.join(folder, "grpc.sock")
         command = [sys.executable, "-m", "dagster", "api", "grpc", "--lazy-load-user-code"]
         command += ["--socket", socket, "--location-name", LOCATION_NAME, "--log-level", "warning"]
         command += ["--module-name", DEFINITIONS_MODULE, "--working-directory", os.getcwd()]
-        process = subprocess.Popen(command, env=dict(env))
-
-        def serving() -> str:
-            _wait_until_serving(process, socket)
-            return socket
-
+        server = CodeServer(subprocess.Popen(command, env=dict(env)), socket)
         try:
-            yield serving
+            yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            server.stop()
+            server.wait()
 
 
 def _wait_until_serving(process: subprocess.Popen, socket: str) -> None:
@@ -264,13 +278,12 @@ def _wait_until_serving(process: subprocess.Popen, socket: str) -> None:
 
 
 @contextmanager
-def workspace(instance: dg.DagsterInstance, serving: Callable[[], str]) -> Iterator:
-    """The code location as the daemon and the UI load it (same location name), from the code
-    server `serving` waits for."""
+def workspace(instance: dg.DagsterInstance, server: CodeServer) -> Iterator:
+    """The code location as the daemon and the UI load it (same location name), from `server`."""
     from toast_pipeline.defs.dagster_internals import GrpcServerTarget, WorkspaceProcessContext
 
     target = GrpcServerTarget(
-        host="localhost", port=None, socket=serving(), location_name=LOCATION_NAME
+        host="localhost", port=None, socket=server.socket(), location_name=LOCATION_NAME
     )
     with WorkspaceProcessContext(instance, target) as context:
         yield context
@@ -711,9 +724,9 @@ def run_backfill_command(request: BackfillRequest, console, env: Mapping[str, st
     with (
         open_instance(home, max_concurrent_runs=request.max_workers) as instance,
         # Started first: it loads the code location while the server and warehouse are read.
-        nullcontext(None) if request.dry_run else code_server(env) as serving,
+        nullcontext(None) if request.dry_run else code_server(env) as server,
     ):
-        return _run_backfill(request, console, env, settings, instance, started, serving)
+        return _run_backfill(request, console, env, settings, instance, started, server)
 
 
 def _run_backfill(
@@ -723,7 +736,7 @@ def _run_backfill(
     settings: GroupSettings,
     instance: dg.DagsterInstance,
     started: float,
-    serving: Callable[[], str] | None,
+    server: CodeServer | None,
 ) -> int:
     from rich.live import Live
 
@@ -782,7 +795,7 @@ def _run_backfill(
         # The run queue limits a pool only once its limit is stored; on a new instance the queue's
         # first pass would otherwise launch two DuckDB writers together. A stored limit is kept.
         storage.initialize_concurrency_limit_to_default(pool)
-    with workspace(instance, serving) as context:
+    with workspace(instance, server) as context:
         helper_needed = not daemon_is_running(instance)
         backfill_id = launch(
             context,
@@ -810,6 +823,7 @@ def _run_backfill(
                 run_daemon_duties=helper_needed,
                 on_progress=lambda p: live.update(p.line()),
             )
+    server.stop()  # it exits while the summary is read
 
     seconds = time.monotonic() - started
     write_log(request.log_path, backfill_id, progress, seconds)

@@ -209,8 +209,8 @@ def test_the_code_server_loads_the_location_with_the_environment_it_is_given(env
     message = "did not load: toast_pipeline: .*TOAST_START_DATE must be YYYY-MM-DD .* got 'April'"
     with (
         instance(environment) as dagster,
-        code_server(broken) as serving,
-        workspace(dagster, serving) as context,
+        code_server(broken) as server,
+        workspace(dagster, server) as context,
     ):
         with pytest.raises(RuntimeError, match=message):
             launch(context, [("185129", date(2024, 4, 1))], title="never created", tags={})

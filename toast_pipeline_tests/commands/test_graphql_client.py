@@ -110,8 +110,8 @@ def run_backfill(backfill_id: str, keys: list[tuple[str, date]]) -> None:
     partitions_def = partitions_for(GroupSettings.from_env(os.environ))
     with (
         dg.DagsterInstance.get() as instance,
-        code_server(os.environ) as serving,
-        workspace(instance, serving) as context,
+        code_server(os.environ) as server,
+        workspace(instance, server) as context,
     ):
         drive(
             instance,
