@@ -120,6 +120,17 @@ def test_lenient_where_the_meaning_is_certain():
     assert frame.rows() == [(2, True), (1200, False), (3, True)]
 
 
+def test_money_in_forms_toast_does_not_write_is_still_read_exactly():
+    """Toast's own plain digits take the fast first pass; the rest is cleaned up in the second."""
+    csv = b'Order Id,Amount,Tax\n1,12.5,0.58\n2,"$1,234.50",(5.00)\n3,7.2000, -0.10 \n'
+    frame = order_frame(csv).select("amount", "tax")
+    assert frame.rows() == [
+        (Decimal("12.50"), Decimal("0.58")),
+        (Decimal("1234.50"), Decimal("-5.00")),
+        (Decimal("7.20"), Decimal("-0.10")),
+    ]
+
+
 def test_a_fractional_count_is_refused():
     with pytest.raises(
         ExportParseError, match="column '# of Guests' \\(#2\\): expected a whole number; got '2.5'"
