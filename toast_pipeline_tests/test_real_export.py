@@ -8,6 +8,7 @@ pipeline's parser.
 import csv
 import io
 import os
+import re
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,7 +23,7 @@ from toast_pipeline.resources.archive import LocalRawArchive
 from toast_pipeline.resources.bigquery_warehouse import BigQueryWarehouse
 from toast_pipeline.resources.duckdb_warehouse import DuckDBWarehouse
 from toast_pipeline.settings import GroupSettings
-from toast_pipeline.toast.specs import TABLE_SPECS, TRANSACTION_SPECS
+from toast_pipeline.toast.specs import TABLE_SPECS, TRANSACTION_SPECS, Kind
 from toast_pipeline_tests.warehouses import WAREHOUSES
 
 REAL_DAY_DIR = Path(__file__).parent / "fixtures" / "real-export" / "57138" / "20250521"
@@ -250,3 +251,26 @@ def test_prepaid_orders_have_no_duration_and_it_stays_null(real_day_result):
     )
     assert {oid for oid, _, seconds in stored.rows() if seconds is None} == in_file
     assert all(prepaid for oid, prepaid, _ in stored.rows() if oid in in_file)
+
+
+def test_money_and_counts_are_plain_digits_within_their_scale():
+    """Fact checked on the real day: no `$`, thousands separator, parentheses or digits past a
+    column's scale in any money, quantity or count column (E-notation zeros aside), the form the
+    parser's fast first pass reads; other forms still load, through the slower second pass."""
+    forms = {Kind.MONEY: "decimal", Kind.QUANTITY: "decimal", Kind.INTEGER: "integer"}
+    checked = 0
+    for spec in TABLE_SPECS:
+        by_header = {h.lower(): c for c in spec.columns for h in c.headers}
+        for row in records(spec.file_name):
+            for header, value in row.items():
+                column = by_header.get(header.strip().lower())
+                if column is None or column.kind not in forms or not value.strip():
+                    continue
+                if forms[column.kind] == "integer":
+                    plain = re.fullmatch(r"-?\d+", value)
+                else:
+                    digits = rf"-?\d+(\.\d{{1,{column.scale}}})?"
+                    plain = re.fullmatch(digits, value) or re.fullmatch(r"0E-\d+", value)
+                assert plain, f"{spec.file_name} {header}: {value!r}"
+                checked += 1
+    assert checked > 2000
