@@ -211,16 +211,6 @@ class BigQueryWarehouse(Warehouse):
         with self._client() as client:
             return self._ensure(client)
 
-    def replace_dates(
-        self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
-    ) -> None:
-        self._replace(location_id, tables_by_date, only_markers=False)
-
-    def rewrite_verdicts(
-        self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
-    ) -> None:
-        self._replace(location_id, tables_by_date, only_markers=True)
-
     def _replace(
         self,
         location_id: str,

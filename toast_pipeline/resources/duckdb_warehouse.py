@@ -230,16 +230,6 @@ class DuckDBWarehouse(Warehouse):
                 conn.execute("ROLLBACK")
                 raise
 
-    def replace_dates(
-        self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
-    ) -> None:
-        self._replace(location_id, tables_by_date, only_markers=False)
-
-    def rewrite_verdicts(
-        self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
-    ) -> None:
-        self._replace(location_id, tables_by_date, only_markers=True)
-
     def _replace(
         self,
         location_id: str,

@@ -59,12 +59,12 @@ def marker_rows_only(table: str, only_markers: bool) -> str:
 class Warehouse(ConfigurableResource, ABC):
     """The warehouse interface the assets write through."""
 
-    @abstractmethod
     def replace_dates(
         self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
     ) -> None:
         """Atomically replace one location's dates, each in every table given for it: all of
         them or none."""
+        self._replace(location_id, tables_by_date, only_markers=False)
 
     def replace_date(
         self, location_id: str, business_date: date, tables: Mapping[str, pl.DataFrame]
@@ -72,12 +72,23 @@ class Warehouse(ConfigurableResource, ABC):
         """Atomically replace one location's date in every given table."""
         self.replace_dates(location_id, {business_date: tables})
 
-    @abstractmethod
     def rewrite_verdicts(
         self, location_id: str, tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]]
     ) -> None:
         """Atomically give loaded dates a new verdict: per date, replace its business_days row and
         its closure marker rows (`closure_indicator` true) with the given frames."""
+        self._replace(location_id, tables_by_date, only_markers=True)
+
+    @abstractmethod
+    def _replace(
+        self,
+        location_id: str,
+        tables_by_date: Mapping[date, Mapping[str, pl.DataFrame]],
+        *,
+        only_markers: bool,
+    ) -> None:
+        """Both writes in one transaction; with `only_markers` a load table keeps its real rows
+        and only its closure marker rows are replaced (see `marker_rows_only`)."""
 
     @abstractmethod
     def replace_analysis(self, name: str, location_id: str, frame: pl.DataFrame) -> None:
