@@ -6,11 +6,12 @@ watches; otherwise this process runs the daemon's two duties itself (the backfil
 turns the backfill into runs, and the run queue that launches them) at a one-second cadence
 instead of the daemon's thirty, for as long as the backfill lasts.
 
-The command starts the code server itself, with the environment it was given (`--from-archive`
-and `--batch-size` written into it as the settings they stand for): the runs start in that server,
-so they read the same settings, and each gets the instance from the run launcher, not from
-DAGSTER_HOME. The console script sets only Dagster's own switches in its environment
-(`instance.DAGSTER_SWITCHES`), which Dagster reads there as this process creates runs.
+The command loads the code location in its own process, under the name the daemon and the UI
+give it, with the environment it was given (`--from-archive` and `--batch-size` written into it as
+the settings they stand for) set as the process's own while it works; the runs it launches execute
+on threads of this process (`toast_pipeline.run_launcher`), so they read the same settings and
+write to the same instance. The console script sets only Dagster's own switches in its
+environment (`instance.DAGSTER_SWITCHES`), which Dagster reads there as this process creates runs.
 
 For a group, one backfill covers every location (or those given): each location's dates run
 from its own first to its last folder. Dagster's backfill policy puts several dates of one location
@@ -24,9 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -55,7 +54,6 @@ IN_FLIGHT_RUN_STATUSES = [
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
 ]
-CODE_SERVER_STARTUP_SECONDS = 180
 # A location-date: the unit a backfill plans, runs and reports.
 Key = tuple[str, date]
 
@@ -214,76 +212,37 @@ def daemon_is_running(instance: dg.DagsterInstance) -> bool:
     return statuses["BACKFILL"].healthy is True
 
 
-class CodeServer:
-    """A code server process: `socket` waits until it serves, `stop` asks it to exit."""
-
-    def __init__(self, process: subprocess.Popen, socket: str) -> None:
-        self._process, self._socket = process, socket
-
-    def socket(self) -> str:
-        _wait_until_serving(self._process, self._socket)
-        return self._socket
-
-    def stop(self) -> None:
-        """Ask the server to exit without waiting for it (it takes most of a second)."""
-        if self._process.poll() is None:
-            self._process.terminate()
-
-    def wait(self) -> None:
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+@contextmanager
+def process_environment(env: Mapping[str, str]) -> Iterator[None]:
+    """`env` as this process's whole environment for the block, then the previous one again: the
+    code location reads its settings, and the runs their secrets, from `os.environ`."""
+    previous = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(previous)
 
 
 @contextmanager
-def code_server(env: Mapping[str, str]) -> Iterator[CodeServer]:
-    """The code location served by a process started with exactly `env`; the caller can plan
-    while it starts, and stop it early to summarise while it exits.
+def workspace(instance: dg.DagsterInstance) -> Iterator:
+    """The code location loaded in this process, under the name the daemon and the UI give it."""
+    from toast_pipeline.defs.dagster_internals import (
+        InProcessCodeLocationOrigin,
+        InProcessWorkspaceLoadTarget,
+        LoadableTargetOrigin,
+        WorkspaceProcessContext,
+    )
 
-    Runs are launched through this server and start as its child processes, so they inherit `env`
-    too. The server lives at most as long as the block.
-    """
-    with tempfile.TemporaryDirectory(prefix="toast-code-server-") as folder:
-        socket = os.path.join(folder, "grpc.sock")
-        command = [sys.executable, "-m", "dagster", "api", "grpc", "--lazy-load-user-code"]
-        command += ["--socket", socket, "--location-name", LOCATION_NAME, "--log-level", "warning"]
-        command += ["--module-name", DEFINITIONS_MODULE, "--working-directory", os.getcwd()]
-        server = CodeServer(subprocess.Popen(command, env=dict(env)), socket)
-        try:
-            yield server
-        finally:
-            server.stop()
-            server.wait()
-
-
-def _wait_until_serving(process: subprocess.Popen, socket: str) -> None:
-    import grpc
-
-    deadline = time.monotonic() + CODE_SERVER_STARTUP_SECONDS
-    # Retry the connection every tenth of a second, not with gRPC's backoff of up to minutes.
-    retry = {f"grpc.{kind}_reconnect_backoff_ms": 100 for kind in ("initial", "min", "max")}
-    with grpc.insecure_channel(f"unix:{socket}", options=list(retry.items())) as channel:
-        while process.poll() is None:
-            try:
-                grpc.channel_ready_future(channel).result(timeout=POLL_SECONDS)
-                return
-            except grpc.FutureTimeoutError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"the code server did not answer within {CODE_SERVER_STARTUP_SECONDS} s"
-                    ) from None
-    raise RuntimeError(f"the code server exited with {process.returncode} before serving")
-
-
-@contextmanager
-def workspace(instance: dg.DagsterInstance, server: CodeServer) -> Iterator:
-    """The code location as the daemon and the UI load it (same location name), from `server`."""
-    from toast_pipeline.defs.dagster_internals import GrpcServerTarget, WorkspaceProcessContext
-
-    target = GrpcServerTarget(
-        host="localhost", port=None, socket=server.socket(), location_name=LOCATION_NAME
+    origin = LoadableTargetOrigin(
+        executable_path=sys.executable,
+        module_name=DEFINITIONS_MODULE,
+        working_directory=os.getcwd(),
+    )
+    target = InProcessWorkspaceLoadTarget(
+        InProcessCodeLocationOrigin(origin, location_name=LOCATION_NAME)
     )
     with WorkspaceProcessContext(instance, target) as context:
         yield context
@@ -355,11 +314,16 @@ class Driver:
             thread.start()
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, *exc_info) -> None:
         self._stop.set()
         for thread in self._threads:
             thread.join()
         self._queue.__exit__(None, None, None)
+        launcher = self._context.instance.run_launcher
+        if exc_type is not None:  # Ctrl-C or an error: the runs still going are canceled
+            for run_id in launcher.running():
+                launcher.terminate(run_id)
+        launcher.join()
 
     def _loop(self, iteration: Callable[[], None]) -> None:
         while not self._stop.is_set():
@@ -708,7 +672,7 @@ def run_backfill_command(request: BackfillRequest, console, env: Mapping[str, st
     """The whole command: plan from the server and the warehouse, launch, drive, summarise.
 
     `env` is the whole environment to work in (the TOAST_* settings, and DAGSTER_HOME if the
-    instance is not the project's); the code server and the runs are started with it.
+    instance is not the project's); the code location is loaded, and the runs execute, in it.
     """
     from toast_pipeline.commands.instance import dagster_home, open_instance
 
@@ -722,11 +686,12 @@ def run_backfill_command(request: BackfillRequest, console, env: Mapping[str, st
             "TOAST_START_DATE), or use --from-archive"
         )
     with (
-        open_instance(home, max_concurrent_runs=request.max_workers) as instance,
-        # Started first: it loads the code location while the server and warehouse are read.
-        nullcontext(None) if request.dry_run else code_server(env) as server,
+        process_environment(env),
+        open_instance(
+            home, max_concurrent_runs=request.max_workers, runs_in_process=True
+        ) as instance,
     ):
-        return _run_backfill(request, console, env, settings, instance, started, server)
+        return _run_backfill(request, console, env, settings, instance, started)
 
 
 def _run_backfill(
@@ -736,7 +701,6 @@ def _run_backfill(
     settings: GroupSettings,
     instance: dg.DagsterInstance,
     started: float,
-    server: CodeServer | None,
 ) -> int:
     from rich.live import Live
 
@@ -795,7 +759,7 @@ def _run_backfill(
         # The run queue limits a pool only once its limit is stored; on a new instance the queue's
         # first pass would otherwise launch two DuckDB writers together. A stored limit is kept.
         storage.initialize_concurrency_limit_to_default(pool)
-    with workspace(instance, server) as context:
+    with workspace(instance) as context:
         helper_needed = not daemon_is_running(instance)
         backfill_id = launch(
             context,
@@ -823,7 +787,6 @@ def _run_backfill(
                 run_daemon_duties=helper_needed,
                 on_progress=lambda p: live.update(p.line()),
             )
-    server.stop()  # it exits while the summary is read
 
     seconds = time.monotonic() - started
     write_log(request.log_path, backfill_id, progress, seconds)

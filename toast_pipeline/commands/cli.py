@@ -57,7 +57,9 @@ def parser() -> argparse.ArgumentParser:
     backfill.add_argument("--dry-run", action="store_true", help="show what would run, run nothing")
     backfill.add_argument("--force", action="store_true", help="reload dates already loaded")
     backfill.add_argument(
-        "--max-workers", type=int, help="runs at once (default: the instance's run queue limit)"
+        "--max-workers",
+        type=int,
+        help="runs its queue launches at once (default: the instance's run queue limit)",
     )
     backfill.add_argument(
         "--batch-size", type=int, help="dates per run (default: TOAST_BACKFILL_BATCH_SIZE or 31)"

@@ -1,8 +1,7 @@
 """Which Dagster instance the commands use: DAGSTER_HOME, or the project's own `dagster_home/`.
 
 The instance is opened from its folder, so nothing needs DAGSTER_HOME in the environment: the
-processes the backfill starts get the instance from the command (the run launcher hands each run
-the instance's reference), not from their environment.
+runs the backfill command launches execute on this very instance.
 """
 
 from __future__ import annotations
@@ -42,20 +41,40 @@ def dagster_home(env: Mapping[str, str]) -> Path:
     return PROJECT_HOME.absolute()
 
 
-def open_instance(home: Path, *, max_concurrent_runs: int | None = None) -> dg.DagsterInstance:
+def open_instance(
+    home: Path, *, max_concurrent_runs: int | None = None, runs_in_process: bool = False
+) -> dg.DagsterInstance:
     """The persistent instance stored in `home` (its dagster.yaml and SQLite files).
 
     `local_temp` is Dagster's public constructor for an instance in a given folder (the folder is
     kept; only a folder it creates itself is temporary). On Dagster's default SQLite storage the
-    events go through the pooled event log (same files; see `toast_pipeline.event_log_storage`),
-    and the runs this instance launches inherit it. `max_concurrent_runs` overrides the run queue
-    limit of dagster.yaml for this process's queue.
+    events go through the pooled event log (same files; see `toast_pipeline.event_log_storage`).
+    `max_concurrent_runs` overrides the run queue limit of dagster.yaml for this process's queue;
+    `runs_in_process` executes the runs this instance launches on threads of this process.
     """
     config = instance_config(home)
     overrides = pooled_event_log_override(str(home), config)
     if max_concurrent_runs:
         overrides |= run_limit_override(config, max_concurrent_runs)
+    if runs_in_process:
+        overrides |= in_process_runs_override()
     return dg.DagsterInstance.local_temp(str(home), overrides=overrides or None)
+
+
+def in_process_runs_override() -> dict[str, object]:
+    """The run launcher of `toast_pipeline.run_launcher`, with no compute logs: capturing a run's
+    stdout and stderr would redirect the whole process's, the command's console included."""
+    from toast_pipeline.defs.dagster_internals import NoOpComputeLogManager
+    from toast_pipeline.run_launcher import InProcessRunLauncher
+
+    return {
+        "run_launcher": _class_config(InProcessRunLauncher),
+        "compute_logs": _class_config(NoOpComputeLogManager),
+    }
+
+
+def _class_config(cls: type) -> dict[str, str]:
+    return {"module": cls.__module__, "class": cls.__name__}
 
 
 def instance_config(home: Path) -> dict[str, object]:

@@ -28,10 +28,21 @@ PRIVATE_SYMBOLS: tuple[tuple[str, str], ...] = (
         "dagster._daemon.run_coordinator.queued_run_coordinator_daemon",
         "QueuedRunCoordinatorDaemon",
     ),
-    # ...on the code location loaded as the daemon loads it, from a code server the command starts
-    # (so it can give that server, and the runs it starts, their environment explicitly)...
+    # ...on the code location loaded in its own process, under the location name the daemon and
+    # the UI give it...
     ("dagster._core.workspace.context", "WorkspaceProcessContext"),
-    ("dagster._core.workspace.load_target", "GrpcServerTarget"),
+    ("dagster._core.workspace.load_target", "InProcessWorkspaceLoadTarget"),
+    ("dagster._core.remote_origin", "InProcessCodeLocationOrigin"),
+    ("dagster._core.types.loadable_target_origin", "LoadableTargetOrigin"),
+    # ...executing the runs it launches on threads of its own process, as a run worker executes
+    # them (no public base class for a run launcher, nor a public way to execute a stored run)...
+    ("dagster._core.launcher", "RunLauncher"),
+    ("dagster._core.launcher", "LaunchRunContext"),
+    ("dagster._serdes", "ConfigurableClass"),
+    ("dagster._utils.hosted_user_process", "recon_job_from_origin"),
+    ("dagster._grpc.impl", "core_execute_run"),
+    # ...whose stdout and stderr are left alone: capturing them would redirect the command's own.
+    ("dagster._core.storage.noop_compute_log_manager", "NoOpComputeLogManager"),
     # ...and only when no daemon is alive: no public API reads the daemons' heartbeats.
     ("dagster._daemon.controller", "get_daemon_statuses"),
     # None validates an instance's dagster.yaml without opening its storage: the deployment

@@ -14,10 +14,10 @@ from rich.console import Console
 from toast_pipeline.commands.backfill import (
     BACKFILL_TAG,
     BackfillRequest,
-    code_server,
     launch,
     location_env,
     plan_backfill,
+    process_environment,
     requested_dates,
     run_backfill_command,
     workspace,
@@ -204,17 +204,28 @@ def backfill_partitions() -> dg.MultiPartitionsDefinition:
 
 @pytest.mark.e2e
 @pytest.mark.filterwarnings("ignore:Error loading repository location")
-def test_the_code_server_loads_the_location_with_the_environment_it_is_given(environment):
+def test_the_code_location_loads_with_the_environment_it_is_given(environment):
     broken = {**environment, "TOAST_START_DATE": "April"}
     message = "did not load: toast_pipeline: .*TOAST_START_DATE must be YYYY-MM-DD .* got 'April'"
     with (
         instance(environment) as dagster,
-        code_server(broken) as server,
-        workspace(dagster, server) as context,
+        process_environment(broken),
+        workspace(dagster) as context,
     ):
         with pytest.raises(RuntimeError, match=message):
             launch(context, [("185129", date(2024, 4, 1))], title="never created", tags={})
         assert dagster.get_backfills() == []
+
+
+def test_the_process_environment_is_the_given_one_then_the_previous_one_again(monkeypatch):
+    monkeypatch.setenv("TOAST_PREVIOUS", "kept")
+    previous = dict(os.environ)
+    with process_environment({"TOAST_GIVEN": "1", "PATH": "/bin"}):
+        assert dict(os.environ) == {"TOAST_GIVEN": "1", "PATH": "/bin"}
+    assert dict(os.environ) == previous
+    with pytest.raises(KeyError), process_environment({}):
+        raise KeyError("an error leaves it restored too")
+    assert dict(os.environ) == previous
 
 
 def stored(warehouse: DuckDBWarehouse, location_id: str) -> dict:

@@ -19,7 +19,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from toast_pipeline.commands.backfill import code_server, drive, workspace
+from toast_pipeline.commands.backfill import drive, workspace
 from toast_pipeline.commands.graphql_client import (
     GraphQLClientError,
     backfill_status,
@@ -28,6 +28,7 @@ from toast_pipeline.commands.graphql_client import (
     range_keys,
     toast_asset_keys,
 )
+from toast_pipeline.commands.instance import open_instance
 from toast_pipeline.defs.partitions import add_locations, partitions_for
 from toast_pipeline.settings import GroupSettings
 from toast_pipeline.toast.closures import TRANSACTION_TABLES
@@ -109,9 +110,8 @@ def run_backfill(backfill_id: str, keys: list[tuple[str, date]]) -> None:
     """Execute the backfill to its end in this process, as the backfill command does."""
     partitions_def = partitions_for(GroupSettings.from_env(os.environ))
     with (
-        dg.DagsterInstance.get() as instance,
-        code_server(os.environ) as server,
-        workspace(instance, server) as context,
+        open_instance(Path(os.environ["DAGSTER_HOME"]), runs_in_process=True) as instance,
+        workspace(instance) as context,
     ):
         drive(
             instance,
