@@ -52,6 +52,8 @@ TARGET_WALL_DAYS = 432
 TARGET_RATIO = 3.0
 TARGET_MEMORY_BYTES = 1_000_000_000
 TARGET_SENSOR_RUN_SECONDS = 10.0
+# A group's cost per location-date may exceed one location's by this much (run-to-run noise).
+TARGET_GROUP_TOLERANCE = 1.05
 
 # Same transfer settings as the project's SFTP source.
 SFTP_WINDOW_SIZE = 8 * 1024 * 1024
@@ -300,6 +302,7 @@ def phase_main(name: str, config_path: Path, entered_at: float) -> int:
     phases = {
         "floor": phase_floor,
         "backfill": phase_backfill,
+        "group": phase_backfill,
         "sensor": phase_sensor,
         "read_ahead": phase_read_ahead,
     }
@@ -423,7 +426,7 @@ def phase_floor(config: dict) -> dict:
 
 def phase_backfill(config: dict) -> dict:
     """`toast-pipeline backfill --all`, through the console script's own entry point."""
-    from toast_pipeline.commands.cli import main
+    from toast_pipeline.commands.cli import console_script
 
     argv = ["backfill", "--all", "--log", config["log"]]
     if config.get("max_workers"):
@@ -431,7 +434,7 @@ def phase_backfill(config: dict) -> dict:
     if config.get("batch_size"):
         argv += ["--batch-size", str(config["batch_size"])]
     started_at = time.time()
-    code = main(argv)
+    code = console_script(argv)
     return {
         "exit_code": code,
         "command_started_at": started_at,
@@ -665,7 +668,14 @@ def verdict(value: float | None, limit: float, applies: bool = True) -> str:
 
 
 def build_report(
-    args, export: Export, floor: dict, backfill: dict, log: dict, timeline: dict, sensor: dict
+    args,
+    export: Export,
+    floor: dict,
+    backfill: dict,
+    log: dict,
+    timeline: dict,
+    sensor: dict,
+    group: dict | None = None,
 ) -> dict:
     megabytes = export.toast_bytes / MB
     pipeline_seconds = backfill["wall_seconds"]
@@ -706,6 +716,24 @@ def build_report(
             "result": verdict(sensor["run_wall_seconds"], TARGET_SENSOR_RUN_SECONDS),
         },
     ]
+    single_cost = pipeline_seconds / log["dates_requested"] if log["dates_requested"] else None
+    if group is not None:
+        group["seconds_per_location_date_one_location"] = single_cost
+        group_ratio = (
+            group["seconds_per_location_date"] / single_cost
+            if group["seconds_per_location_date"] and single_cost
+            else None
+        )
+        group["ratio_to_one_location"] = group_ratio
+        targets.append(
+            {
+                "target": "group: cost per location-date no worse than one location's "
+                f"(within {TARGET_GROUP_TOLERANCE - 1:.0%})",
+                "value": group_ratio,
+                "unit": "x",
+                "result": verdict(group_ratio, TARGET_GROUP_TOLERANCE),
+            }
+        )
     return {
         "settings": {
             "days": args.days,
@@ -765,6 +793,7 @@ def build_report(
         "ratio_pipeline_to_floor": ratio,
         "ratio_run_work_to_floor": work_ratio,
         "sensor": sensor,
+        "group": group,
         "targets": targets,
     }
 
@@ -882,6 +911,16 @@ def print_report(report: dict) -> None:
                 for n, t in by.items()
             )
         )
+    group = report.get("group")
+    if group:
+        print(
+            f"group: {len(group['locations'])} locations x {group['dates_per_location']} dates, "
+            f"{group['location_dates_loaded']} of {group['location_dates']} location-dates loaded, "
+            f"{group['failed_dates']} failed, in {group['wall_seconds']:.1f} s: "
+            f"{group['seconds_per_location_date']:.3f} s per location-date against "
+            f"{group['seconds_per_location_date_one_location']:.3f} s for one location; "
+            f"peak RSS {_mb(group['peak_rss_bytes'])} MB"
+        )
     print("\ntargets")
     for target in report["targets"]:
         digits = 2 if target["unit"] == "x" else (0 if target["unit"] == "MB" else 1)
@@ -921,6 +960,77 @@ def benchmark_env(server, workdir: Path) -> dict[str, str]:
         "TOAST_START_DATE": START.isoformat(),
         "TOAST_DUCKDB_PATH": str(workdir / "toast.duckdb"),
         "TOAST_ARCHIVE_PATH": str(workdir / "raw"),
+    }
+
+
+def group_export(export: Export, root: Path, locations: int, days: int) -> list[str]:
+    """The benchmark restaurant's first `days` folders served as `locations` stores: the same
+    files, hard-linked under each store's number. What a location-date costs depends on its size,
+    not on whose it is, so this measures a group's cost per location-date without a second
+    generation. Returns the location IDs."""
+    ids = [str(int(LOCATION_ID) + n) for n in range(locations)]
+    folders = sorted((export.root / LOCATION_ID).iterdir())[:days]
+    for location_id in ids:
+        for folder in folders:
+            target = root / location_id / folder.name
+            target.mkdir(parents=True)
+            for file in folder.iterdir():
+                os.link(file, target / file.name)
+    return ids
+
+
+def group_env(server, workdir: Path) -> dict[str, str]:
+    """The group as a restaurant group's login sees it: no location named, each found on the
+    server; its own instance, DuckDB file and archive."""
+    from toast_pipeline_dev.demo import server_settings
+
+    home = workdir / "group_dagster_home"
+    home.mkdir()
+    shutil.copy(PROJECT_DAGSTER_YAML, home / "dagster.yaml")
+    return {
+        **server_settings(server),
+        "TOAST_TIMEZONE": TIMEZONE,
+        "TOAST_START_DATE": START.isoformat(),
+        "TOAST_DUCKDB_PATH": str(workdir / "group.duckdb"),
+        "TOAST_ARCHIVE_PATH": str(workdir / "group_raw"),
+        "DAGSTER_HOME": str(home),
+    }
+
+
+def run_group(args, workdir: Path, export: Export) -> dict | None:
+    """`toast-pipeline backfill --all` over a group of `--group-locations` stores, as many
+    location-dates in all as the one-location backfill."""
+    from toast_pipeline_dev.local_sftp import serve
+
+    if args.group_locations < 2:
+        return None
+    days = args.days // args.group_locations
+    root = workdir / "group_export"
+    ids = group_export(export, root, args.group_locations, days)
+    print(f"Group: {len(ids)} locations x {days} dates through one backfill command...", flush=True)
+    log_path = workdir / "group_backfill_log.json"
+    with serve(root, workdir / "keys") as server:
+        result = run_phase(
+            "group",
+            {"log": str(log_path), "max_workers": args.max_workers, "batch_size": args.batch_size},
+            workdir,
+            group_env(server, workdir),
+        )
+    log = json.loads(log_path.read_text()) if log_path.exists() else {}
+    location_dates = log.get("dates_requested", 0)
+    print(f"  {result['wall_seconds']:.1f} s (exit {result['exit_code']})", flush=True)
+    return {
+        "locations": ids,
+        "dates_per_location": days,
+        "location_dates": location_dates,
+        "location_dates_loaded": log.get("dates_loaded"),
+        "failed_dates": log.get("failed_dates"),
+        "wall_seconds": result["wall_seconds"],
+        "seconds_per_location_date": (
+            result["wall_seconds"] / location_dates if location_dates else None
+        ),
+        "peak_rss_bytes": result["peak_rss_bytes"],
+        "exit_code": result["exit_code"],
     }
 
 
@@ -1004,7 +1114,8 @@ def run_benchmark(args) -> dict:
                 workdir,
                 env,
             )
-        report = build_report(args, export, floor, backfill, log, timeline, sensor)
+        group = run_group(args, workdir, export)
+        report = build_report(args, export, floor, backfill, log, timeline, sensor, group)
         report["read_ahead"] = read_ahead
         report["workdir"] = str(workdir) if keep else None
         return report
@@ -1028,6 +1139,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--workdir",
         type=Path,
         help="new or empty folder, kept afterwards (default: a temporary one)",
+    )
+    parser.add_argument(
+        "--group-locations",
+        type=int,
+        default=3,
+        help="stores of the group backfill, each with --days / N dates (default 3; 0: none)",
     )
     parser.add_argument("--max-workers", type=int, help="passed to the backfill command")
     parser.add_argument("--batch-size", type=int, help="passed to the backfill command")

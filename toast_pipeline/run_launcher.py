@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -44,6 +44,8 @@ class InProcessRunLauncher(RunLauncher, ConfigurableClass):
         self._runs: dict[str, Future[None]] = {}
         self._executing: tuple[str, int] | None = None  # run id, thread id
         self._lock = threading.Lock()
+        # Called after each run ends, from its thread: the backfill command's driver looks then.
+        self.on_run_end: Callable[[], None] | None = None
         super().__init__()
 
     @property
@@ -77,6 +79,8 @@ class InProcessRunLauncher(RunLauncher, ConfigurableClass):
             with self._lock:
                 self._executing = None
                 self._runs.pop(run.run_id, None)
+            if self.on_run_end is not None:
+                self.on_run_end()
 
     def running(self) -> list[str]:
         """The runs executing or waiting their turn."""

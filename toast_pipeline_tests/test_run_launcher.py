@@ -72,6 +72,14 @@ def test_a_run_executes_on_a_thread_of_this_process_and_join_waits_for_it(instan
     assert success.dagster_event.step_key == "report_thread"
 
 
+def test_the_launcher_says_when_each_run_has_ended(instance):
+    ended = []
+    instance.run_launcher.on_run_end = lambda: ended.append(instance.run_launcher.running())
+    run_ids = [launched(instance, one_op) for _ in range(2)]
+    instance.run_launcher.join()
+    assert ended == [[run_ids[1]], []]
+
+
 def test_runs_launched_together_take_turns_so_their_logging_set_up_cannot_deadlock(instance):
     """Regression: two runs of one process at once hung a group backfill on BigQuery, one run
     configuring Python's logging as it started while the other logged its events."""

@@ -292,7 +292,10 @@ class Driver:
 
     The backfill iteration (turning the backfill into runs) and the run queue (launching them)
     run in separate threads, as in the daemon, so the first run starts as soon as it exists
-    rather than after every run has been created.
+    rather than after every run has been created. Each pass runs at least every `POLL_SECONDS`,
+    and at once when there is work for it: the queue's after a backfill pass (runs to launch), both
+    after a run of this process ends (a slot free, perhaps the backfill's end). `passed` is set
+    after each backfill pass, for whoever waits to see the backfill end.
     """
 
     def __init__(self, context, backfill_id: str) -> None:
@@ -304,18 +307,27 @@ class Driver:
         self._logger = logging.getLogger("toast_pipeline.commands.backfill")
         self._queue = QueuedRunCoordinatorDaemon(interval_seconds=1)
         self._stop = threading.Event()
+        self._backfill_due, self._queue_due = threading.Event(), threading.Event()
+        self.passed = threading.Event()
         self._threads = [
-            threading.Thread(target=self._loop, args=(self._backfill_iteration,), daemon=True),
-            threading.Thread(target=self._loop, args=(self._queue_iteration,), daemon=True),
+            threading.Thread(
+                target=self._loop, args=(self._backfill_iteration, self._backfill_due), daemon=True
+            ),
+            threading.Thread(
+                target=self._loop, args=(self._queue_iteration, self._queue_due), daemon=True
+            ),
         ]
 
     def __enter__(self) -> Driver:
+        self._context.instance.run_launcher.on_run_end = self._run_ended
         for thread in self._threads:
             thread.start()
         return self
 
     def __exit__(self, exc_type, *exc_info) -> None:
         self._stop.set()
+        self._backfill_due.set()
+        self._queue_due.set()
         for thread in self._threads:
             thread.join()
         self._queue.__exit__(None, None, None)
@@ -324,14 +336,20 @@ class Driver:
             for run_id in launcher.running():
                 launcher.terminate(run_id)
         launcher.join()
+        launcher.on_run_end = None
 
-    def _loop(self, iteration: Callable[[], None]) -> None:
+    def _run_ended(self) -> None:
+        self._backfill_due.set()
+        self._queue_due.set()
+
+    def _loop(self, iteration: Callable[[], None], due: threading.Event) -> None:
         while not self._stop.is_set():
             try:
                 iteration()
             except Exception:
                 self._logger.exception("backfill driver iteration failed; retrying")
-            self._stop.wait(POLL_SECONDS)
+            due.wait(POLL_SECONDS)
+            due.clear()
 
     def _backfill_iteration(self) -> None:
         """The daemon's backfill pass, skipped while the backfill's runs are all created and in
@@ -348,6 +366,8 @@ class Driver:
         for error in execute_backfill_iteration(self._context, self._logger):
             if error is not None:
                 self._logger.warning("backfill iteration: %s", error.to_string())
+        self._queue_due.set()
+        self.passed.set()
 
     def _runs_in_flight(self) -> bool:
         return bool(
@@ -549,10 +569,13 @@ def drive(
 ) -> Progress:
     """Until the backfill ends: run the daemon's duties if nobody else does, and report."""
     watcher = Watcher(instance, backfill_id, keys, partitions_def)
-    with Driver(context, backfill_id) if run_daemon_duties else nullcontext():
+    with Driver(context, backfill_id) if run_daemon_duties else nullcontext() as driver:
+        # With a driver, look again as soon as its backfill pass has run: it may have ended it.
+        passed = driver.passed if driver else threading.Event()
         while not is_finished(instance, backfill_id):
             on_progress(watcher.poll())
-            time.sleep(POLL_SECONDS)
+            passed.wait(POLL_SECONDS)
+            passed.clear()
     watcher.poll()
     watcher.record_failures()
     on_progress(watcher.progress)

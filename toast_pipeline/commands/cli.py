@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import warnings
@@ -116,8 +117,17 @@ def quiet_dagster_previews() -> None:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 
+def console_script(argv: list[str] | None = None) -> int:
+    """The `toast-pipeline` console script: `main`, then the objects loaded so far left out of
+    the garbage collector's passes, since the process is about to exit; its teardown otherwise
+    walks Dagster's whole object graph (half a second at every exit, 0.7 s after a backfill)."""
+    code = main(argv)
+    gc.freeze()
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
-    """The console script. Dagster reads its switches from this process's environment when this
+    """The command line. Dagster reads its switches from this process's environment when this
     process creates runs (a backfill with no daemon), so they are set here, before any run."""
     from toast_pipeline.commands.instance import with_dagster_switches
 
@@ -187,4 +197,4 @@ def migrate(env: Mapping[str, str], console: Console) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console_script())
