@@ -727,8 +727,8 @@ def build_report(
         group["ratio_to_one_location"] = group_ratio
         targets.append(
             {
-                "target": "group: cost per location-date no worse than one location's "
-                f"(within {TARGET_GROUP_TOLERANCE - 1:.0%})",
+                "target": f"group: per location-date within {TARGET_GROUP_TOLERANCE - 1:.0%} "
+                "of one location's",
                 "value": group_ratio,
                 "unit": "x",
                 "result": verdict(group_ratio, TARGET_GROUP_TOLERANCE),

@@ -175,15 +175,8 @@ def parse_file(spec: TableSpec, data: bytes, source: str) -> ParsedFile:
                 line=1,
             )
     missing = tuple(c.header for c in spec.columns if c.name not in found)
-    selected = raw.select(
-        [
-            pl.col(found[c.name]).alias(c.name)
-            if c.name in found
-            else pl.lit(None, pl.String).alias(c.name)
-            for c in spec.columns
-        ]
-    )
-    frame = _convert(selected, spec, source, data, headers=list(raw.columns), found=found)
+    text = raw.select(_text_columns(spec, tuple(found.items())))
+    frame = _convert(text, spec, source, data, headers=list(raw.columns), found=found)
     return ParsedFile(spec, source, derive_columns(spec, frame), missing, tuple(extra), aliased)
 
 
@@ -288,20 +281,39 @@ def _record_lines(data: bytes) -> list[int]:
     return starts[1:]
 
 
+@functools.cache
+def _text_columns(spec: TableSpec, found: tuple[tuple[str, str], ...]) -> list[pl.Expr]:
+    """The spec's columns from the file's headers (`found`: column name -> header), stripped,
+    empty text as null, an absent optional column all null; built once per table and headers."""
+    by_name = dict(found)
+    return [
+        _non_empty(pl.col(by_name[c.name])).alias(c.name)
+        if c.name in by_name
+        else pl.lit(None, pl.String).alias(c.name)
+        for c in spec.columns
+    ]
+
+
+def _non_empty(text: pl.Expr) -> pl.Expr:
+    stripped = text.str.strip_chars()
+    return pl.when(stripped.str.len_bytes() > 0).then(stripped)
+
+
 def _convert(
-    raw: pl.DataFrame,
+    text: pl.DataFrame,
     spec: TableSpec,
     source: str,
     data: bytes,
     headers: list[str] | None = None,
     found: dict[str, str] | None = None,
 ) -> pl.DataFrame:
-    """Cast every column to its kind; a value that fails to parse is an error.
+    """Cast every column (stripped text, empty as null) to its kind; a value that fails to parse
+    is an error.
 
     The first pass tries only the format real exports use; a file with other formats (or bad
     values) pays for a second pass that tries every accepted format.
     """
-    text = _plain_decimals(raw.select(_NON_EMPTY_TEXT), spec)
+    text = _plain_decimals(text, spec)
     for every_format in (False, True):
         parsed_exprs, failed_exprs = _expressions(spec, every_format)
         parsed = text.select(parsed_exprs)
@@ -340,10 +352,6 @@ def _plain_decimals(text: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
     return (
         text.with_columns(pl.col(n).replace(m) for n, m in rewrites.items()) if rewrites else text
     )
-
-
-_STRIPPED = pl.col(pl.String).str.strip_chars()
-_NON_EMPTY_TEXT = pl.when(_STRIPPED.str.len_bytes() > 0).then(_STRIPPED).name.keep()
 
 
 @functools.cache
