@@ -158,9 +158,9 @@ def generate(workdir: Path, days: int, orders_per_day: int) -> Export:
 class TreeMemory(threading.Thread):
     """Peak summed memory of a process and all its descendants, sampled from /proc (Linux only).
 
-    Summing is what matters for a memory budget (two run workers, the code server and the
-    command live at once); the kernel's own high-water marks (getrusage) only give the largest
-    single process. RSS counts shared pages once per process, so the summed RSS overstates;
+    Summing is what matters for a memory budget (the command and whatever it starts: a code
+    server and run workers if its runs were processes; today they are threads of the command);
+    the kernel's own high-water marks (getrusage) only give the largest single process. RSS counts shared pages once per process, so the summed RSS overstates;
     PSS (shared pages split among their sharers) is the honest total, read every
     `PSS_EVERY_SAMPLES` samples. Sampling can miss a spike shorter than the interval.
     """
